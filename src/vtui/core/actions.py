@@ -1,0 +1,191 @@
+"""Lifecycle actions on one guest. Each looks the guest up by UUID in a worker
+thread, does one thing, and turns any libvirt failure into a one-line VtuiError.
+
+The resulting state change reaches views through lifecycle events, not here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libvirt
+from lxml import etree
+
+from .errors import VtuiError, libvirt_message
+from .host import Host
+from .model import Guest
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    id: str
+    label: str          # verb for menus and messages
+    destructive: bool   # asks for confirmation
+    needs: str          # "active", "inactive", "running", "paused", "any"
+
+
+ACTIONS = {a.id: a for a in (
+    Action("start", "start", False, "inactive"),
+    Action("shutdown", "shut down", False, "active"),
+    Action("reboot", "reboot", False, "active"),
+    Action("reset", "reset", True, "active"),
+    Action("destroy", "force off", True, "active"),
+    Action("suspend", "pause", False, "running"),
+    Action("resume", "resume", False, "paused"),
+    Action("managedsave", "save (managed)", False, "active"),
+    Action("autostart_on", "enable autostart", False, "persistent"),
+    Action("autostart_off", "disable autostart", False, "persistent"),
+    Action("undefine", "delete", True, "inactive"),
+)}
+
+
+def refusal(action: Action, guest: Guest, readonly: bool) -> str | None:
+    """Why this action cannot apply to this guest now, or None if it can."""
+    if readonly:
+        return f"cannot {action.label} {guest.name}: the connection is read-only (started with --readonly)"
+    ok = {
+        "any": True,
+        "active": guest.active,
+        "inactive": not guest.active,
+        "running": guest.state in ("running", "blocked"),
+        "paused": guest.state == "paused",
+        "persistent": guest.persistent,
+    }[action.needs]
+    if ok:
+        return None
+    why = {"active": "it is not running", "inactive": "it is running (shut it down first)",
+           "running": "it is not running", "paused": "it is not paused",
+           "persistent": "it is transient (no saved definition)"}[action.needs]
+    return f"cannot {action.label} {guest.name}: {why}"
+
+
+def _lookup(conn: libvirt.virConnect, guest: Guest) -> libvirt.virDomain:
+    try:
+        return conn.lookupByUUIDString(guest.uuid)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            raise VtuiError("no longer exists on this host", host=guest.host, guest=guest.name)
+        raise
+
+
+_UNDEFINE_FLAGS = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                   | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                   | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
+                   | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+
+
+def _blocking(action_id: str, dom: libvirt.virDomain) -> None:
+    if action_id == "start":
+        dom.create()
+    elif action_id == "shutdown":
+        dom.shutdown()
+    elif action_id == "reboot":
+        dom.reboot(0)
+    elif action_id == "reset":
+        dom.reset(0)
+    elif action_id == "destroy":
+        dom.destroy()
+    elif action_id == "suspend":
+        dom.suspend()
+    elif action_id == "resume":
+        dom.resume()
+    elif action_id == "managedsave":
+        dom.managedSave(0)
+    elif action_id in ("autostart_on", "autostart_off"):
+        dom.setAutostart(1 if action_id == "autostart_on" else 0)
+    else:
+        raise ValueError(action_id)
+
+
+async def run_action(host: Host, guest: Guest, action_id: str) -> None:
+    """Do `action_id` to `guest`. Raises VtuiError naming host, guest and reason."""
+    action = ACTIONS[action_id]
+    why = refusal(action, guest, host.readonly)
+    if why:
+        raise VtuiError(why, host=host.name)
+    conn = host.require_conn()
+
+    def work():
+        _blocking(action_id, _lookup(conn, guest))
+
+    try:
+        await host.call(work)
+    except libvirt.libvirtError as exc:
+        raise VtuiError(f"cannot {action.label}: {libvirt_message(exc)}",
+                        host=host.name, guest=guest.name) from exc
+    if action_id.startswith("autostart"):
+        guest.autostart = action_id == "autostart_on"  # no event exists for autostart
+
+
+# -- delete -----------------------------------------------------------------------------
+def _disk_paths(xml: str) -> list[str]:
+    root = etree.fromstring(xml.encode())
+    paths = []
+    for disk in root.iterfind("devices/disk"):
+        if disk.get("device", "disk") != "disk":
+            continue  # never offer to delete CD-ROM images or floppies
+        source = disk.find("source")
+        if source is None:
+            continue
+        path = source.get("file") or source.get("dev")
+        if path:
+            paths.append(path)
+    return paths
+
+
+async def storage_of(host: Host, guest: Guest) -> list[str]:
+    """Paths of the guest's disks that are libvirt storage volumes (deletable)."""
+    conn = host.require_conn()
+
+    def work():
+        dom = _lookup(conn, guest)
+        found = []
+        for path in _disk_paths(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)):
+            try:
+                conn.storageVolLookupByPath(path)
+            except libvirt.libvirtError:
+                continue
+            found.append(path)
+        return found
+
+    try:
+        return await host.call(work)
+    except libvirt.libvirtError as exc:
+        raise VtuiError(f"cannot list storage: {libvirt_message(exc)}",
+                        host=host.name, guest=guest.name) from exc
+
+
+async def delete_guest(host: Host, guest: Guest, volumes: list[str] | None = None) -> list[str]:
+    """Undefine a shut-off guest, then delete the given volumes. The definition goes
+    first so a guest is never left defined with missing disks. Returns volumes that
+    could not be deleted (as messages)."""
+    action = ACTIONS["undefine"]
+    why = refusal(action, guest, host.readonly)
+    if why:
+        raise VtuiError(why, host=host.name)
+    conn = host.require_conn()
+
+    def work():
+        dom = _lookup(conn, guest)
+        if dom.isActive():
+            raise VtuiError("is running now; shut it down before deleting",
+                            host=host.name, guest=guest.name)
+        try:
+            dom.undefineFlags(_UNDEFINE_FLAGS)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_INVALID_ARG):
+                raise
+            dom.undefine()  # drivers that reject some of the flags
+        failures = []
+        for path in volumes or []:
+            try:
+                conn.storageVolLookupByPath(path).delete(0)
+            except libvirt.libvirtError as exc:
+                failures.append(f"{path}: {libvirt_message(exc)}")
+        return failures
+
+    try:
+        return await host.call(work)
+    except libvirt.libvirtError as exc:
+        raise VtuiError(f"cannot delete: {libvirt_message(exc)}",
+                        host=host.name, guest=guest.name) from exc

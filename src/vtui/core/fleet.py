@@ -1,0 +1,72 @@
+"""All the hosts vtui watches. Each connects, samples and fails on its own."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+from .errors import VtuiError
+from .host import Change, Host
+from .model import Guest
+
+
+class Fleet:
+    def __init__(self, *, interval: float = 2.0, readonly: bool = False):
+        self.interval = interval
+        self.readonly = readonly
+        self.hosts: dict[str, Host] = {}
+        self._listeners: list[Callable[[Change], None]] = []
+
+    def subscribe(self, listener: Callable[[Change], None]) -> None:
+        self._listeners.append(listener)
+
+    def _forward(self, change: Change) -> None:
+        for listener in list(self._listeners):
+            listener(change)
+
+    def add(self, uri: str, *, name: str | None = None, readonly: bool | None = None) -> Host:
+        host = Host(uri, name=name, interval=self.interval,
+                    readonly=self.readonly if readonly is None else readonly)
+        base, n = host.name, 2
+        while host.name in self.hosts:  # two URIs on one machine still get distinct labels
+            host.name = f"{base}#{n}"
+            n += 1
+        host.subscribe(self._forward)
+        self.hosts[host.name] = host
+        return host
+
+    async def connect_all(self) -> list[VtuiError]:
+        """Connect every host concurrently and start their samplers; returns failures."""
+        results = await asyncio.gather(*(self._connect(h) for h in self.hosts.values()))
+        return [r for r in results if r is not None]
+
+    async def _connect(self, host: Host) -> VtuiError | None:
+        try:
+            await host.connect()
+        except VtuiError as exc:
+            return exc
+        host.start()
+        return None
+
+    async def close(self) -> None:
+        await asyncio.gather(*(h.close() for h in self.hosts.values()), return_exceptions=True)
+
+    def guests(self) -> Iterator[Guest]:
+        for host in self.hosts.values():
+            yield from host.guests.values()
+
+    def host_of(self, guest: Guest) -> Host:
+        return self.hosts[guest.host]
+
+    def find_guest(self, name: str, host: str | None = None) -> Guest:
+        """The guest called `name` (on `host` if given); a clear error if none or several."""
+        hosts = [self.hosts[host]] if host in self.hosts else list(self.hosts.values())
+        if host is not None and host not in self.hosts:
+            raise VtuiError(f"no host called {host!r}")
+        matches = [g for h in hosts for g in h.guests.values() if g.name == name or g.uuid == name]
+        if not matches:
+            raise VtuiError(f"no guest called {name!r}")
+        if len(matches) > 1:
+            where = ", ".join(sorted(g.host for g in matches))
+            raise VtuiError(f"guest {name!r} exists on several hosts ({where}); say which with --host")
+        return matches[0]

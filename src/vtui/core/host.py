@@ -1,0 +1,471 @@
+"""One libvirt host: its connection, worker threads, inventory and sampler.
+
+Every libvirt call runs in this host's own thread pool and is awaited, so a slow
+or dead host never blocks the asyncio loop, the keys, or the other hosts.
+Lifecycle events arrive on libvirt's event thread and are handed to the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import libvirt
+
+from . import hostfacts
+from .errors import VtuiError, libvirt_message
+from .events import ensure_event_loop
+from .model import Guest, HostFacts
+from .states import EVENT_STATE, event_name
+from .stats import STATS_FLAGS, STATS_GROUPS, Counters, apply_rates, apply_record, counters_of
+from .uri import display_name, is_local
+
+HISTORY = 60           # samples of CPU history kept per guest and host
+FLAGS_EVERY = 15       # re-read persistent/autostart/managed-save flags every N samples
+KEEPALIVE = (5, 3)     # seconds between probes, missed probes before the link is dead
+
+
+class Tunnel(Protocol):
+    """A transport that makes a remote libvirt reachable through a local URI
+    (e.g. an SSH connection forwarding a local unix socket)."""
+
+    async def open(self) -> str:
+        """(Re)open the transport; return the libvirt URI to open through it."""
+
+    async def close(self) -> None: ...
+
+    def on_lost(self, callback: Callable[[str], None]) -> None:
+        """Call callback(reason) on the loop when the transport dies."""
+
+
+class HostStatus(enum.Enum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    FAILED = "failed"
+    CLOSED = "closed"
+
+
+@dataclass(slots=True)
+class Change:
+    """What one sample or event changed on a host, handed to listeners on the loop."""
+
+    host: Host
+    guests: set[str] = field(default_factory=set)       # uuids added or changed
+    removed: set[str] = field(default_factory=set)
+    host_changed: bool = False
+    event: str = ""                                      # e.g. "web-01 started"
+    error: str = ""                                      # one line, for the user
+
+
+def _row_values(g: Guest) -> tuple:
+    return (g.name, g.state, g.reason, g.vcpus, g.memory_kib, g.memory_used_kib, g.cpu_pct,
+            g.disk_rd_bps, g.disk_wr_bps, g.net_rx_bps, g.net_tx_bps, g.started_at,
+            g.persistent, g.autostart, g.has_managed_save)
+
+
+class Host:
+    def __init__(self, uri: str, *, name: str | None = None, readonly: bool = False,
+                 interval: float = 2.0, connect_timeout: float = 15.0,
+                 tunnel: Tunnel | None = None):
+        self.uri = uri               # what the user asked for (shown); see open_uri
+        self.tunnel = tunnel
+        self.name = name or display_name(uri)
+        self.readonly = readonly
+        self.interval = interval
+        self.connect_timeout = connect_timeout
+        self.status = HostStatus.CLOSED
+        self.error = ""
+        self.guests: dict[str, Guest] = {}
+        self.facts: HostFacts | None = None
+        self.cpu_history: deque[float] = deque(maxlen=HISTORY)
+        self.guest_cpu_history: dict[str, deque[float]] = {}
+        self.last_sample_at: float | None = None     # wall clock of the last good sample
+        self.sample_seconds = 0.0                     # how long the last sample took
+        self.conn: libvirt.virConnect | None = None
+        self.paused = False                           # a hidden view may stop the sampler
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"virt-{self.name}")
+        self._listeners: list[Callable[[Change], None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._counters: dict[str, Counters] = {}
+        self._cpu_times: hostfacts.CpuTimes | None = None
+        self._samples = 0
+        self._flags_dirty = True
+        self._poller: asyncio.Task | None = None
+        self._reconnector: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._callback_ids: list[int] = []
+
+    # -- plumbing -------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[Change], None]) -> None:
+        self._listeners.append(listener)
+
+    def _emit(self, change: Change) -> None:
+        for listener in list(self._listeners):
+            listener(change)
+
+    async def call(self, fn: Callable, *args, **kwargs):
+        """Run a blocking libvirt call in this host's threads and await it."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def require_conn(self) -> libvirt.virConnect:
+        if self.conn is None or self.status is not HostStatus.CONNECTED:
+            raise VtuiError(f"not connected ({self.status.value})", host=self.name)
+        return self.conn
+
+    # -- connecting -----------------------------------------------------------------
+    async def connect(self) -> None:
+        """Open the connection, read host facts and the inventory. Raises VtuiError."""
+        ensure_event_loop()
+        self._loop = asyncio.get_running_loop()
+        self.status = HostStatus.CONNECTING
+        self._emit(Change(self, host_changed=True))
+        try:
+            await asyncio.wait_for(self._open(), self.connect_timeout)
+        except VtuiError as exc:
+            self._fail(exc.message)
+        except TimeoutError:
+            self._fail(f"no answer from {self.uri} within {self.connect_timeout:.0f} s")
+        except libvirt.libvirtError as exc:
+            self._fail(f"cannot connect to {self.uri}: {libvirt_message(exc)}")
+        self.status = HostStatus.CONNECTED
+        self.error = ""
+        await self.sample()
+
+    def _fail(self, message: str):
+        self.status = HostStatus.FAILED
+        self.error = message
+        self._emit(Change(self, host_changed=True, error=message))
+        raise VtuiError(message, host=self.name)
+
+    async def _open(self) -> None:
+        uri = self.uri
+        if self.tunnel is not None:
+            uri = await self.tunnel.open()
+            self.tunnel.on_lost(self._mark_disconnected)
+        await self.call(self._open_blocking, uri)
+
+    def _open_blocking(self, uri: str) -> None:
+        opener = libvirt.openReadOnly if self.readonly else libvirt.open
+        conn = opener(uri)
+        try:
+            conn.setKeepAlive(*KEEPALIVE)
+        except libvirt.libvirtError:
+            pass  # local drivers (test://, unix socket to some daemons) may not support it
+        try:
+            conn.registerCloseCallback(self._on_close_thread, None)
+        except libvirt.libvirtError:
+            pass
+        self._callback_ids = [conn.domainEventRegisterAny(
+            None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle_thread, None)]
+        self.facts = hostfacts.read_static(conn)
+        self.conn = conn
+        self._flags_dirty = True
+
+    def start(self) -> None:
+        """Sample every `interval` seconds, re-armed after each sample (never overlapping)."""
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.ensure_future(self._poll())
+
+    async def _poll(self) -> None:
+        while self.status is not HostStatus.CLOSED:
+            began = time.monotonic()
+            if self.status is HostStatus.CONNECTED and not self.paused:
+                try:
+                    await self.sample()
+                except VtuiError:
+                    pass  # already reported through a Change
+            # A host slower than the interval is sampled as often as it can be.
+            await asyncio.sleep(max(self.interval - (time.monotonic() - began), 0.05))
+
+    async def close(self) -> None:
+        self.status = HostStatus.CLOSED
+        for task in (self._poller, self._reconnector, *self._tasks):
+            if task is not None:
+                task.cancel()
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            await self.call(self._close_blocking, conn)
+        if self.tunnel is not None:
+            await self.tunnel.close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _close_blocking(self, conn: libvirt.virConnect) -> None:
+        try:
+            for cid in self._callback_ids:
+                conn.domainEventDeregisterAny(cid)
+            conn.unregisterCloseCallback()
+        except libvirt.libvirtError:
+            pass
+        try:
+            conn.close()
+        except libvirt.libvirtError:
+            pass
+
+    # -- losing and regaining the link ------------------------------------------------
+    def _on_close_thread(self, _conn, reason, _opaque) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._on_close, reason)
+
+    def _on_close(self, reason: int) -> None:
+        if self.status is HostStatus.CLOSED:
+            return
+        why = {0: "error", 1: "end of file", 2: "keepalive timeout", 3: "client closed"}
+        self._mark_disconnected(f"connection lost ({why.get(reason, reason)})")
+
+    def _mark_disconnected(self, message: str) -> None:
+        if self.status is not HostStatus.CONNECTED:
+            return
+        self.status = HostStatus.DISCONNECTED
+        self.error = message
+        self.conn = None
+        self._emit(Change(self, host_changed=True, guests=set(self.guests), error=message))
+        if self._reconnector is None or self._reconnector.done():
+            self._reconnector = asyncio.ensure_future(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = 1.0
+        while self.status is HostStatus.DISCONNECTED:
+            await asyncio.sleep(delay)
+            try:
+                await asyncio.wait_for(self._open(), self.connect_timeout)
+            except (TimeoutError, libvirt.libvirtError, VtuiError, OSError):
+                delay = min(delay * 2, 30.0)
+                continue
+            if self.status is not HostStatus.DISCONNECTED:
+                return
+            self.status = HostStatus.CONNECTED
+            self.error = ""
+            self._counters.clear()
+            self._emit(Change(self, host_changed=True, event="reconnected"))
+            try:
+                await self.sample()
+            except VtuiError:
+                pass
+
+    # -- sampling -----------------------------------------------------------------------
+    async def sample(self) -> Change:
+        """One refresh: the bulk stats call plus the host's own numbers."""
+        conn = self.require_conn()
+        began = time.monotonic()
+        try:
+            records, flags, cpu = await self.call(self._sample_blocking, conn)
+        except libvirt.libvirtError as exc:
+            message = f"refresh failed: {libvirt_message(exc)}"
+            alive = await self.call(self._is_alive, conn)
+            if not alive:
+                self._mark_disconnected(message)
+            elif message != self.error:
+                self.error = message
+                self._emit(Change(self, error=message))
+            raise VtuiError(message, host=self.name) from exc
+        change = self._apply_sample(records, flags, cpu, began)
+        self.sample_seconds = time.monotonic() - began
+        self._emit(change)
+        return change
+
+    @staticmethod
+    def _is_alive(conn: libvirt.virConnect) -> bool:
+        try:
+            return bool(conn.isAlive())
+        except libvirt.libvirtError:
+            return False
+
+    def _sample_blocking(self, conn: libvirt.virConnect):
+        records = conn.getAllDomainStats(STATS_GROUPS, STATS_FLAGS)
+        rows = []
+        for dom, rec in records:
+            uuid = dom.UUIDString()
+            info = None
+            known = self.guests.get(uuid)
+            if "vcpu.current" not in rec and (known is None or not known.vcpus):
+                info = dom.info()  # drivers whose stats lack vCPUs/memory (test driver)
+            rows.append((uuid, dom.name(), rec, info))
+        flags = None
+        if self._flags_dirty or self._samples % FLAGS_EVERY == 0:
+            flags = self._read_flags(conn)
+        cpu = hostfacts.refresh_dynamic(conn, self.facts, self._cpu_times)
+        return rows, flags, cpu
+
+    @staticmethod
+    def _read_flags(conn: libvirt.virConnect) -> dict[str, set[str]]:
+        def uuids(flag):
+            return {d.UUIDString() for d in conn.listAllDomains(flag)}
+        return {
+            "persistent": uuids(libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT),
+            "autostart": uuids(libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART),
+            "managed_save": uuids(libvirt.VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE),
+        }
+
+    def _apply_sample(self, rows, flags, cpu, began: float) -> Change:
+        change = Change(self, host_changed=True)
+        now_wall = time.time()
+        seen = set()
+        for uuid, name, rec, info in rows:
+            seen.add(uuid)
+            guest = self.guests.get(uuid)
+            before = None
+            if guest is None:
+                guest = Guest(uuid=uuid, name=name, host=self.name, state="")
+                self.guests[uuid] = guest
+            else:
+                before = _row_values(guest)
+            guest.name = name
+            self._apply_info(guest, info)
+            apply_record(guest, rec)
+            counters = counters_of(rec, began)
+            apply_rates(guest, counters, self._counters.get(uuid))
+            self._counters[uuid] = counters
+            if guest.active and guest.started_at is None and before is None:
+                guest.started_at = self._local_start_time(name)
+            if not guest.active:
+                guest.started_at = None
+            history = self.guest_cpu_history.get(uuid)
+            if history is None:
+                history = self.guest_cpu_history[uuid] = deque(maxlen=HISTORY)
+            history.append(guest.cpu_pct or 0.0)
+            if flags is not None:
+                guest.persistent = uuid in flags["persistent"]
+                guest.autostart = uuid in flags["autostart"]
+                guest.has_managed_save = uuid in flags["managed_save"]
+            if before != _row_values(guest):
+                change.guests.add(uuid)
+        for uuid in set(self.guests) - seen:
+            self._forget(uuid)
+            change.removed.add(uuid)
+        if flags is not None:
+            self._flags_dirty = False
+        self._samples += 1
+        self._cpu_times = cpu
+        self.cpu_history.append(self.facts.cpu_pct or 0.0)
+        self.last_sample_at = now_wall
+        return change
+
+    @staticmethod
+    def _apply_info(guest: Guest, info) -> None:
+        if info is None:
+            return
+        _state, max_kib, cur_kib, vcpus, _cpu = info
+        guest.vcpus, guest.memory_kib, guest.memory_max_kib = vcpus, cur_kib, max_kib
+
+    def _local_start_time(self, name: str) -> float | None:
+        """For a local qemu:///system guest, its pidfile was written when it started."""
+        if not (is_local(self.uri) and self.uri.startswith("qemu")):
+            return None
+        try:
+            return os.stat(f"/run/libvirt/qemu/{name}.pid").st_mtime
+        except OSError:
+            return None
+
+    def _forget(self, uuid: str) -> None:
+        self.guests.pop(uuid, None)
+        self._counters.pop(uuid, None)
+        self.guest_cpu_history.pop(uuid, None)
+
+    # -- lifecycle events -----------------------------------------------------------------
+    def _on_lifecycle_thread(self, _conn, dom, event, detail, _opaque) -> None:
+        # libvirt's event thread: no RPC here, only hand over to the asyncio loop
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(
+                self._on_lifecycle, dom.UUIDString(), dom.name(), event, detail)
+
+    def _on_lifecycle(self, uuid: str, name: str, event: int, detail: int) -> None:
+        if self.status is not HostStatus.CONNECTED:
+            return
+        guest = self.guests.get(uuid)
+        change = Change(self, event=f"{name} {event_name(event)}")
+        if guest is not None:
+            new_state = EVENT_STATE.get(event)
+            if new_state is not None:
+                guest.state, guest.reason = new_state, ""
+            if event == libvirt.VIR_DOMAIN_EVENT_STARTED:
+                guest.started_at = time.time()
+            change.guests.add(uuid)
+        if event in (libvirt.VIR_DOMAIN_EVENT_DEFINED, libvirt.VIR_DOMAIN_EVENT_UNDEFINED):
+            self._flags_dirty = True
+        self._emit(change)
+        self._spawn(self.refresh_guest(uuid))
+
+    async def refresh_guest(self, uuid: str) -> None:
+        """Re-read one guest after an event: one stats call for that guest only."""
+        conn = self.conn
+        if conn is None:
+            return
+        try:
+            row = await self.call(self._guest_blocking, conn, uuid)
+        except libvirt.libvirtError:
+            return  # the next regular sample will tell
+        change = Change(self)
+        if row is None:
+            if uuid in self.guests:
+                self._forget(uuid)
+                change.removed.add(uuid)
+        else:
+            name, rec, info, persistent, autostart, managed = row
+            guest = self.guests.get(uuid)
+            if guest is None:
+                guest = self.guests[uuid] = Guest(uuid=uuid, name=name, host=self.name, state="")
+                self.guest_cpu_history[uuid] = deque(maxlen=HISTORY)
+            guest.name = name
+            self._apply_info(guest, info)
+            apply_record(guest, rec)
+            if not guest.active:
+                apply_rates(guest, counters_of(rec, time.monotonic()), None)
+                guest.started_at = None
+                self._counters.pop(uuid, None)
+            guest.persistent, guest.autostart, guest.has_managed_save = persistent, autostart, managed
+            change.guests.add(uuid)
+        self._emit(change)
+
+    @staticmethod
+    def _guest_blocking(conn: libvirt.virConnect, uuid: str):
+        try:
+            dom = conn.lookupByUUIDString(uuid)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return None
+            raise
+        stats = conn.domainListGetStats([dom], STATS_GROUPS, 0)
+        rec = stats[0][1] if stats else {}
+        info = dom.info()
+        return (dom.name(), rec, info, bool(dom.isPersistent()), bool(dom.autostart())
+                if dom.isPersistent() else False, bool(dom.hasManagedSaveImage()))
+
+    # -- queries used by views and scripts ------------------------------------------------
+    def counts_by_state(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for guest in self.guests.values():
+            counts[guest.state] = counts.get(guest.state, 0) + 1
+        return counts
+
+    def commitment(self) -> tuple[float | None, float | None]:
+        """(vCPUs of running guests per host CPU, their memory per host memory)."""
+        facts = self.facts
+        if facts is None or not facts.cpus or not facts.memory_total_kib:
+            return None, None
+        running = [g for g in self.guests.values() if g.active]
+        vcpus = sum(g.vcpus for g in running)
+        memory = sum(g.memory_max_kib or g.memory_kib for g in running)
+        return vcpus / facts.cpus, memory / facts.memory_total_kib
+
+    def find(self, name_or_uuid: str) -> Guest | None:
+        guest = self.guests.get(name_or_uuid)
+        if guest is not None:
+            return guest
+        return next((g for g in self.guests.values() if g.name == name_or_uuid), None)
+
+

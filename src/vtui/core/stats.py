@@ -1,0 +1,102 @@
+"""Turn one getAllDomainStats record into guest numbers; rates from two samples.
+
+One bulk call per host per tick returns counters (cpu time, bytes read...). A rate
+is the counter's delta over the wall time between the two samples; a counter that
+went backwards (guest restarted) gives no rate for that tick rather than a lie.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libvirt
+
+from .model import Guest
+from .states import PAUSED, reason_text, state_name
+
+STATS_GROUPS = (
+    libvirt.VIR_DOMAIN_STATS_STATE
+    | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
+    | libvirt.VIR_DOMAIN_STATS_BALLOON
+    | libvirt.VIR_DOMAIN_STATS_VCPU
+    | libvirt.VIR_DOMAIN_STATS_INTERFACE
+    | libvirt.VIR_DOMAIN_STATS_BLOCK
+)
+# NOWAIT: a guest busy in a long job is skipped for this tick instead of stalling all.
+STATS_FLAGS = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT
+
+
+@dataclass(slots=True)
+class Counters:
+    """Monotonic counters of one guest at one instant (monotonic clock seconds)."""
+
+    at: float
+    cpu_ns: int | None
+    rd_bytes: int
+    wr_bytes: int
+    rx_bytes: int
+    tx_bytes: int
+
+
+def _sum(record: dict, prefix: str, count_key: str, suffix: str) -> int:
+    total = 0
+    for i in range(record.get(count_key, 0)):
+        total += record.get(f"{prefix}.{i}.{suffix}", 0)
+    return total
+
+
+def counters_of(record: dict, at: float) -> Counters:
+    return Counters(
+        at=at,
+        cpu_ns=record.get("cpu.time"),
+        rd_bytes=_sum(record, "block", "block.count", "rd.bytes"),
+        wr_bytes=_sum(record, "block", "block.count", "wr.bytes"),
+        rx_bytes=_sum(record, "net", "net.count", "rx.bytes"),
+        tx_bytes=_sum(record, "net", "net.count", "tx.bytes"),
+    )
+
+
+def _rate(new: int | None, old: int | None, seconds: float) -> float | None:
+    if new is None or old is None or seconds <= 0 or new < old:
+        return None
+    return (new - old) / seconds
+
+
+def apply_record(guest: Guest, record: dict) -> None:
+    """Fields a record states directly: state, reason, vCPUs, memory."""
+    guest.state = state_name(record.get("state.state", 0))
+    guest.reason = reason_text(guest.state, record.get("state.reason", 0))
+    if "vcpu.current" in record:
+        guest.vcpus = record["vcpu.current"]
+    if "balloon.current" in record:
+        guest.memory_kib = record["balloon.current"]
+    if "balloon.maximum" in record:
+        guest.memory_max_kib = record["balloon.maximum"]
+    # Used = what the guest itself reports in use; else the QEMU process's resident set.
+    avail, unused = record.get("balloon.available"), record.get("balloon.unused")
+    if avail is not None and unused is not None:
+        guest.memory_used_kib = max(avail - unused, 0)
+    elif "balloon.rss" in record:
+        guest.memory_used_kib = record["balloon.rss"]
+    elif not guest.active:
+        guest.memory_used_kib = None
+
+
+def apply_rates(guest: Guest, new: Counters, old: Counters | None) -> None:
+    if not guest.active:
+        guest.cpu_pct = guest.disk_rd_bps = guest.disk_wr_bps = None
+        guest.net_rx_bps = guest.net_tx_bps = None
+        return
+    if old is None:
+        return
+    seconds = new.at - old.at
+    cpu = _rate(new.cpu_ns, old.cpu_ns, seconds)
+    if cpu is not None:
+        # percent of the guest's own vCPUs: 100 means every vCPU busy
+        guest.cpu_pct = min(cpu / 1e9 / max(guest.vcpus, 1) * 100.0, 100.0)
+    elif guest.state == PAUSED:
+        guest.cpu_pct = 0.0
+    guest.disk_rd_bps = _rate(new.rd_bytes, old.rd_bytes, seconds)
+    guest.disk_wr_bps = _rate(new.wr_bytes, old.wr_bytes, seconds)
+    guest.net_rx_bps = _rate(new.rx_bytes, old.rx_bytes, seconds)
+    guest.net_tx_bps = _rate(new.tx_bytes, old.tx_bytes, seconds)
