@@ -64,7 +64,8 @@ def _lookup(conn: libvirt.virConnect, guest: Guest) -> libvirt.virDomain:
         return conn.lookupByUUIDString(guest.uuid)
     except libvirt.libvirtError as exc:
         if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-            raise VtuiError("no longer exists on this host", host=guest.host, guest=guest.name)
+            raise VtuiError("no longer exists on this host",
+                            host=guest.host, guest=guest.name) from None
         raise
 
 

@@ -1,0 +1,102 @@
+"""argparse for the batch commands: one-line usage errors (exit 2), shared options."""
+
+from __future__ import annotations
+
+import argparse
+
+from vtui.core.states import FILTER_STATES
+
+EXIT_OK = 0
+EXIT_FAILED = 1        # the operation was attempted and failed (or was refused)
+EXIT_USAGE = 2         # bad arguments, unknown host name
+EXIT_UNREACHABLE = 3   # a host could not be connected
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES_HELP = (
+    "exit status: 0 success, 1 operation failed, 2 bad usage, "
+    "3 a host could not be reached (the others are still reported)"
+)
+
+
+class UsageError(Exception):
+    """Bad arguments: reported as one line, exit status 2."""
+
+
+class BatchParser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse would print the usage block and exit
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def new_parser(command: str, description: str) -> BatchParser:
+    return BatchParser(prog=f"vtui {command}", description=description,
+                       epilog=EXIT_CODES_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    if text.strip() in ("0", "0.0"):
+        return 0.0
+    return positive_float(text)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def add_connection_options(parser: argparse.ArgumentParser, *, positional_hosts: bool) -> None:
+    """How every command picks its hosts; none given means the default URI."""
+    group = parser.add_argument_group("hosts")
+    if positional_hosts:
+        group.add_argument("hosts", nargs="*", metavar="HOST",
+                           help="saved host name, ssh target (user@host) or ~/.ssh/config "
+                                "alias (repeatable; none: the default URI)")
+    group.add_argument("-c", "--connect", action="append", default=[], metavar="URI",
+                       help="libvirt URI to open (repeatable)")
+    group.add_argument("--demo", action="store_true",
+                       help="the shipped demo host (libvirt's test driver, no hypervisor)")
+    group.add_argument("-r", "--readonly", action="store_true",
+                       help="open read-only connections (actions are refused)")
+    group.add_argument("--timeout", type=positive_float, default=10.0, metavar="SECONDS",
+                       help="give up connecting to a host after this long (default 10)")
+
+
+def add_rate_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", type=positive_float, default=1.0, metavar="SECONDS",
+                        help="time between the two samples rates are computed from "
+                             "(default 1)")
+    parser.add_argument("--no-rates", action="store_true",
+                        help="one sample only: faster, but CPU %% and I/O rates are unknown")
+
+
+_STATE_WORDS = {s.replace(" ", ""): s for s in (*FILTER_STATES, "blocked", "shutting down")}
+
+
+def state_filter(text: str) -> set[str]:
+    """'running,paused' or 'shutoff' or 'active'/'inactive' -> the state names."""
+    wanted: set[str] = set()
+    for word in text.lower().split(","):
+        key = word.strip().replace(" ", "").replace("-", "").replace("_", "")
+        if key in ("active", "inactive", "all"):
+            wanted.add(key)
+        elif key in _STATE_WORDS:
+            wanted.add(_STATE_WORDS[key])
+        elif key:
+            choices = ", ".join(["active", "inactive", *sorted(_STATE_WORDS)])
+            raise argparse.ArgumentTypeError(f"unknown state {word.strip()!r} (one of {choices})")
+    return wanted

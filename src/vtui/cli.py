@@ -1,0 +1,74 @@
+"""`vtui` entry point: the interactive app, or a batch subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vtui import __version__
+from vtui.core.uri import default_uri, demo_uri
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vtui",
+        description="Keyboard-driven terminal console for libvirt.",
+        epilog="Batch commands: vtui list|top|host|start|shutdown|... --help",
+    )
+    parser.add_argument("hosts", nargs="*", metavar="HOST",
+                        help="saved host, ssh target (user@host) or ~/.ssh/config alias")
+    parser.add_argument("-c", "--connect", action="append", default=[], metavar="URI",
+                        help="libvirt URI to open (repeatable)")
+    parser.add_argument("--demo", action="store_true",
+                        help="open the shipped demo host (libvirt's test driver, no hypervisor)")
+    parser.add_argument("--readonly", "-r", action="store_true",
+                        help="open read-only connections; actions are refused")
+    parser.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
+                        help="refresh interval (default 2)")
+    parser.add_argument("--version", action="version", version=f"vtui {__version__}")
+    return parser
+
+
+def _batch_commands() -> set[str]:
+    try:
+        from vtui.batch import BATCH_COMMANDS
+    except ImportError:
+        return set()
+    return set(BATCH_COMMANDS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in _batch_commands():
+        from vtui.batch import main as batch_main
+
+        return batch_main(argv)
+    args = _parser().parse_args(argv)
+    if args.interval <= 0:
+        print("vtui: --interval must be a positive number of seconds", file=sys.stderr)
+        return 2
+
+    from vtui.core.errors import VtuiError
+    from vtui.core.fleet import Fleet
+
+    fleet = Fleet(interval=args.interval, readonly=args.readonly)
+    uris = list(args.connect)
+    if args.demo:
+        uris.append(demo_uri())
+    try:
+        for uri in uris:
+            fleet.add(uri)
+        for target in args.hosts:
+            from vtui.core.targets import add_target
+
+            add_target(fleet, target, readonly=args.readonly or None)
+    except VtuiError as exc:
+        print(f"vtui: {exc}", file=sys.stderr)
+        return 2
+    if not fleet.hosts:
+        fleet.add(default_uri())
+
+    from vtui.app import VtuiApp
+
+    VtuiApp(fleet).run()
+    return 0

@@ -1,0 +1,273 @@
+"""The main screen: host panel, live guest table, CPU history, status line."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Sparkline, Static
+
+from vtui.core.actions import ACTIONS, delete_guest, refusal, run_action, storage_of
+from vtui.core.errors import VtuiError
+from vtui.core.fleet import Fleet
+from vtui.core.host import Change, Host
+from vtui.core.model import Guest
+from vtui.core.states import FILTER_STATES
+from vtui.screens.choice import ChoiceScreen
+from vtui.screens.confirm import ConfirmScreen
+from vtui.widgets.guest_table import COLUMNS, GuestTable
+from vtui.widgets.host_panel import HostPanel
+
+# What a destructive action loses, said in the confirmation.
+LOSSES = {
+    "reset": "Like pressing the reset button: anything the guest has not written to disk "
+             "is lost.",
+    "destroy": "Like pulling the power cord: anything the guest has not written to disk is "
+               "lost and its filesystems may need a check.",
+}
+
+
+class FleetScreen(Screen):
+    CSS_PATH = "fleet.tcss"
+    BINDINGS = [
+        Binding("s", "guest('start')", "Start", id="guest.start"),
+        Binding("d", "guest('shutdown')", "Shut down", id="guest.shutdown"),
+        Binding("r", "guest('reboot')", "Reboot", id="guest.reboot"),
+        Binding("R", "guest('reset')", "Reset", id="guest.reset", show=False),
+        Binding("F", "guest('destroy')", "Force off", id="guest.destroy"),
+        Binding("p", "guest('suspend')", "Pause", id="guest.suspend"),
+        Binding("u", "guest('resume')", "Resume", id="guest.resume"),
+        Binding("w", "guest('managedsave')", "Save", id="guest.managedsave", show=False),
+        Binding("a", "toggle_autostart", "Autostart", id="guest.autostart", show=False),
+        Binding("D,delete", "delete", "Delete", id="guest.delete", show=False),
+        Binding("P", "sort('cpu')", "Sort CPU", id="sort.cpu", show=False),
+        Binding("M", "sort('mem')", "Sort mem", id="sort.mem", show=False),
+        Binding("N", "sort('name')", "Sort name", id="sort.name", show=False),
+        Binding("o", "sort_menu", "Sort", id="sort.menu"),
+        Binding("slash", "filter", "Filter", id="filter.text"),
+        Binding("f", "state_menu", "State", id="filter.state"),
+        Binding("escape", "clear_filter", "Clear filter", id="filter.clear", show=False),
+    ]
+
+    def __init__(self, fleet: Fleet):
+        super().__init__()
+        self.fleet = fleet
+        self.last_event = ""
+
+    def compose(self) -> ComposeResult:
+        yield HostPanel(id="host-panel")
+        yield GuestTable(id="guests")
+        with Horizontal(id="history"):
+            yield Static("guest CPU", id="guest-cpu-label", classes="label")
+            yield Sparkline([], id="guest-cpu", summary_function=max)
+            yield Static("host CPU", id="host-cpu-label", classes="label")
+            yield Sparkline([], id="host-cpu", summary_function=max)
+        yield Input(placeholder="filter by name or host (Enter to apply, Esc to clear)",
+                    id="filter")
+        yield Static("", id="status")
+        yield Footer()
+
+    @property
+    def table(self) -> GuestTable:
+        return self.query_one(GuestTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        self.table.focus()
+        self.refresh_all()
+
+    # -- feeding from the core ---------------------------------------------------------------
+    def refresh_all(self) -> None:
+        guests = list(self.fleet.guests())
+        self.table.sync(guests)
+        self._show_host()
+        self._show_status()
+
+    def apply_change(self, change: Change) -> None:
+        host = change.host
+        changed = [host.guests[u] for u in change.guests if u in host.guests]
+        if change.guests or change.removed:
+            self.table.sync(changed, change.removed)
+        if change.event:
+            self.last_event = f"{host.name}: {change.event}"
+        self._show_host()
+        self._show_history()
+        self._show_status()
+
+    def selected_host(self) -> Host | None:
+        guest = self.table.selected_guest
+        if guest is not None and guest.host in self.fleet.hosts:
+            return self.fleet.hosts[guest.host]
+        return next(iter(self.fleet.hosts.values()), None)
+
+    def _show_host(self) -> None:
+        self.query_one(HostPanel).show(self.selected_host())
+
+    def _show_history(self) -> None:
+        host = self.selected_host()
+        guest = self.table.selected_guest
+        guest_history = []
+        if host is not None and guest is not None:
+            guest_history = list(host.guest_cpu_history.get(guest.uuid, ()))
+        self.query_one("#guest-cpu", Sparkline).data = guest_history
+        self.query_one("#host-cpu", Sparkline).data = list(host.cpu_history) if host else []
+        label = f"{guest.name[:14]} CPU" if guest else "guest CPU"
+        self.query_one("#guest-cpu-label", Static).update(label)
+
+    def _show_status(self) -> None:
+        table = self.table
+        parts = [f"{table.row_count}/{len(table.guests)} guests", f"sort {table.sort_description()}"]
+        if table.text_filter:
+            parts.append(f"filter '{table.text_filter}'")
+        if table.state_filter:
+            parts.append(f"state {table.state_filter}")
+        if self.last_event:
+            parts.append(self.last_event)
+        self.query_one("#status", Static).update("  ·  ".join(parts))
+
+    def on_data_table_row_highlighted(self, _event) -> None:
+        self._show_host()
+        self._show_history()
+
+    # -- sorting and filtering -----------------------------------------------------------------
+    def action_sort(self, key: str) -> None:
+        self.table.set_sort(key)
+        self._show_status()
+
+    def action_sort_menu(self) -> None:
+        choices = [(c.key, c.label) for c in COLUMNS]
+
+        def chosen(key: str | None) -> None:
+            if key:
+                self.action_sort(key)
+
+        self.app.push_screen(ChoiceScreen("Sort by (again to reverse)", choices,
+                                          self.table.sort_key), chosen)
+
+    def action_state_menu(self) -> None:
+        choices = [("all", "all states")] + [(s, s) for s in FILTER_STATES]
+
+        def chosen(state: str | None) -> None:
+            if state is not None:
+                self.table.state_filter = None if state == "all" else state
+                self.table.rebuild()
+                self._show_status()
+
+        self.app.push_screen(ChoiceScreen("Show guests in state", choices,
+                                          self.table.state_filter or "all"), chosen)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.value = self.table.text_filter
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.table.text_filter = event.value.strip()
+            self.table.rebuild()
+            self._show_status()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.input.display = False
+            self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = False
+        if self.table.text_filter or self.table.state_filter:
+            box.value = ""
+            self.table.text_filter, self.table.state_filter = "", None
+            self.table.rebuild()
+            self._show_status()
+        self.table.focus()
+
+    # -- actions on the selected guest ---------------------------------------------------------
+    def _target(self) -> tuple[Host, Guest] | None:
+        guest = self.table.selected_guest
+        if guest is None:
+            self.notify("no guest selected", severity="warning")
+            return None
+        host = self.fleet.hosts.get(guest.host)
+        if host is None:
+            self.notify(f"{guest.host}: host is gone", severity="error")
+            return None
+        return host, guest
+
+    def action_guest(self, action_id: str) -> None:
+        target = self._target()
+        if target is None:
+            return
+        host, guest = target
+        action = ACTIONS[action_id]
+        why = refusal(action, guest, host.readonly)
+        if why:
+            self.notify(why, severity="warning")
+            return
+        if not action.destructive:
+            self._run(host, guest, action_id)
+            return
+        body = f"{action.label.capitalize()} {guest.name} on {host.name}?\n{LOSSES[action_id]}"
+
+        def answered(result: tuple[bool, bool] | None) -> None:
+            if result and result[0]:
+                self._run(host, guest, action_id)
+
+        self.app.push_screen(ConfirmScreen(f"{action.label.capitalize()} {guest.name}", body,
+                                           yes=action.label.capitalize()), answered)
+
+    def action_toggle_autostart(self) -> None:
+        target = self._target()
+        if target is not None:
+            action_id = "autostart_off" if target[1].autostart else "autostart_on"
+            self.action_guest(action_id)
+
+    def _run(self, host: Host, guest: Guest, action_id: str) -> None:
+        async def work():
+            try:
+                await run_action(host, guest, action_id)
+            except VtuiError as exc:
+                self.notify(str(exc), severity="error", timeout=8)
+                return
+            self.notify(f"{host.name}: {ACTIONS[action_id].label}: {guest.name}", timeout=3)
+            if action_id.startswith("autostart"):
+                self.table.sync([guest])
+
+        self.run_worker(work(), group="actions", exit_on_error=False)
+
+    def action_delete(self) -> None:
+        target = self._target()
+        if target is None:
+            return
+        host, guest = target
+        why = refusal(ACTIONS["undefine"], guest, host.readonly)
+        if why:
+            self.notify(why, severity="warning")
+            return
+        self.run_worker(self._delete(host, guest), group="actions", exit_on_error=False)
+
+    async def _delete(self, host: Host, guest: Guest) -> None:
+        try:
+            volumes = await storage_of(host, guest)
+        except VtuiError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        body = (f"Delete guest {guest.name} from {host.name}?\nIts definition, snapshot "
+                "metadata and managed save image are removed. This cannot be undone.")
+        option = None
+        if volumes:
+            option = f"Also delete its {len(volumes)} storage volume(s): " + ", ".join(volumes)
+        answer = await self.app.push_screen_wait(
+            ConfirmScreen(f"Delete {guest.name}", body, yes="Delete", option=option))
+        if not answer or not answer[0]:
+            return
+        try:
+            failures = await delete_guest(host, guest, volumes if answer[1] else [])
+        except VtuiError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        for failure in failures:
+            self.notify(f"{host.name}: volume not deleted: {failure}", severity="error")
+        self.notify(f"{host.name}: deleted {guest.name}", timeout=3)
