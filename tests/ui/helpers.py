@@ -1,0 +1,45 @@
+"""Shared helpers for Pilot tests on the demo host (libvirt's test driver)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from vtui.app import VtuiApp
+from vtui.core.fleet import Fleet
+from vtui.core.uri import demo_uri
+
+
+def demo_app(*, readonly: bool = False, uris: list[str] | None = None) -> VtuiApp:
+    """Each test:///file connection has private state, so tests never see each other."""
+    fleet = Fleet(interval=0.5, readonly=readonly)
+    for uri in uris or [demo_uri()]:
+        fleet.add(uri)
+    return VtuiApp(fleet)
+
+
+async def wait_for(predicate, pilot, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        if loop.time() > end:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+async def wait_loaded(app: VtuiApp, pilot) -> None:
+    await wait_for(lambda: app.fleet_screen.table.row_count >= 25, pilot)
+
+
+def select(app: VtuiApp, name: str) -> None:
+    table = app.fleet_screen.table
+    uuid = next(g.uuid for g in table.guests.values() if g.name == name)
+    table.move_cursor(row=table.get_row_index(uuid), animate=False)
+
+
+def shown_names(app: VtuiApp) -> list[str]:
+    table = app.fleet_screen.table
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+def notifications(app: VtuiApp) -> list[str]:
+    return [n.message for n in app._notifications]
