@@ -1,0 +1,152 @@
+"""vtui's core against a real private libvirtd (QEMU driver, TCG guests)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from vtui.core.actions import delete_guest, run_action
+from vtui.core.errors import VtuiError
+from vtui.core.host import Host
+
+pytestmark = pytest.mark.lab
+
+
+async def until(predicate, timeout=20.0, step=0.05):
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        if loop.time() > end:
+            raise AssertionError("condition not met within %.0f s" % timeout)
+        await asyncio.sleep(step)
+
+
+@pytest.fixture
+async def host(local_host):
+    h = Host(local_host.uri, interval=0.5)
+    await h.connect()
+    h.start()
+    yield h
+    await h.close()
+
+
+async def test_lifecycle_actions_with_events(host, make_guest, local_host):
+    name = make_guest(local_host, start=False)
+    events: list[str] = []
+    host.subscribe(lambda c: c.event and events.append(c.event))
+    await until(lambda: host.find(name) is not None)
+    guest = host.find(name)
+    assert guest.state == "shut off"
+
+    await run_action(host, guest, "start")
+    await until(lambda: f"{name} started" in events, timeout=5)
+    await until(lambda: host.find(name).state == "running", timeout=5)
+    assert host.find(name).started_at is not None
+
+    await run_action(host, guest, "suspend")
+    await until(lambda: f"{name} suspended" in events, timeout=5)
+    assert host.find(name).state == "paused"
+
+    await run_action(host, guest, "resume")
+    await until(lambda: f"{name} resumed" in events, timeout=5)
+    assert host.find(name).state == "running"
+
+    await run_action(host, guest, "shutdown")      # the ACPI request is accepted
+    await run_action(host, guest, "destroy")
+    await until(lambda: f"{name} stopped" in events, timeout=5)
+    await until(lambda: host.find(name).reason == "destroyed", timeout=5)
+    assert host.find(name).state == "shut off"
+
+
+async def test_events_from_outside_vtui_arrive_within_a_second(host, make_guest, local_host):
+    name = make_guest(local_host)
+    await until(lambda: host.find(name) is not None and host.find(name).state == "running")
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    local_host.exec("virsh", "-c", "qemu:///system", "suspend", name)
+    await until(lambda: host.find(name).state == "paused", timeout=5, step=0.01)
+    assert loop.time() - began < 1.5     # includes virsh start-up inside the namespace
+
+
+async def test_cpu_percent_busy_and_paused(host, make_guest, local_host):
+    busy = make_guest(local_host, busy=True)
+    paused = make_guest(local_host, paused=True)
+    await until(lambda: host.find(busy) is not None and host.find(paused) is not None)
+    await until(lambda: (host.find(busy).cpu_pct or 0) > 5, timeout=15)
+    await until(lambda: host.find(paused).cpu_pct is not None, timeout=5)
+    assert host.find(paused).cpu_pct == 0.0
+    assert len(host.guest_cpu_history[host.find(busy).uuid]) >= 2
+
+
+async def test_host_numbers_are_sane(host):
+    await until(lambda: host.facts.cpu_pct is not None, timeout=5)
+    facts = host.facts
+    assert facts.hostname == "lab-a"
+    assert facts.libvirt_version.startswith("9.") and facts.hypervisor_version
+    assert facts.cpus >= 1 and facts.cpu_model
+    assert 0 < facts.memory_used_kib <= facts.memory_total_kib
+    assert 0.0 <= facts.cpu_pct <= 100.0
+    assert facts.numa, "a real host reports at least one NUMA cell"
+    for cell in facts.numa:
+        assert cell.free_kib is not None and 0 <= cell.free_kib <= cell.total_kib
+    assert facts.ksm is not None or facts.ksm_error
+    assert len(host.cpu_history) >= 1
+
+
+async def test_unknown_uri_gives_one_clear_line():
+    host = Host("bogus:///nothing")
+    with pytest.raises(VtuiError) as err:
+        await host.connect()
+    text = str(err.value)
+    assert "bogus:///nothing" in text and "\n" not in text
+    await host.close()
+
+
+async def test_daemon_down_fails_fast(tmp_path):
+    host = Host(f"qemu+unix:///system?socket={tmp_path}/no-daemon.sock", connect_timeout=5)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    with pytest.raises(VtuiError) as err:
+        await host.connect()
+    assert loop.time() - began < 5
+    assert "cannot connect" in str(err.value) and "no-daemon.sock" in str(err.value)
+    await host.close()
+
+
+async def test_action_on_a_vanished_guest(host, make_guest, local_host):
+    keep = make_guest(local_host)
+    gone = make_guest(local_host, start=False)
+    await until(lambda: host.find(gone) is not None and host.find(keep) is not None)
+    stale = host.find(gone)
+    local_host.exec("virsh", "-c", "qemu:///system", "undefine", gone)
+    with pytest.raises(VtuiError) as err:
+        await run_action(host, stale, "start")
+    assert str(err.value) == f"{host.name}: guest {gone}: no longer exists on this host"
+    await until(lambda: host.find(gone) is None, timeout=5)
+    assert host.find(keep).state == "running"          # nothing else changed
+
+
+async def test_failed_start_keeps_the_guest_defined(host, make_guest, local_host, tmp_path):
+    name = make_guest(local_host, start=False)
+    await until(lambda: host.find(name) is not None)
+    # Point the kernel at a missing file through a raw connection: start must fail.
+    xml = local_host.exec("virsh", "-c", "qemu:///system", "dumpxml", name).stdout
+    broken = tmp_path / "broken.xml"
+    start, end = xml.index("<kernel>") + len("<kernel>"), xml.index("</kernel>")
+    broken.write_text(xml[:start] + "/nonexistent/vmlinuz" + xml[end:])
+    local_host.exec("virsh", "-c", "qemu:///system", "define", str(broken))
+    with pytest.raises(VtuiError) as err:
+        await run_action(host, host.find(name), "start")
+    assert name in str(err.value) and "cannot start" in str(err.value)
+    assert "\n" not in str(err.value)
+    listed = local_host.exec("virsh", "-c", "qemu:///system", "list", "--all", "--name").stdout
+    assert name in listed.split()
+
+
+async def test_delete_refuses_a_running_guest(host, make_guest, local_host):
+    name = make_guest(local_host)
+    await until(lambda: host.find(name) is not None and host.find(name).state == "running")
+    with pytest.raises(VtuiError, match="running"):
+        await delete_guest(host, host.find(name))
+    assert host.find(name).state == "running"
