@@ -24,12 +24,12 @@ from . import hostfacts
 from .errors import VtuiError, libvirt_message
 from .events import ensure_event_loop
 from .model import Guest, HostFacts
+from .sampler import HISTORY, Sampler, info_if_needed
 from .states import EVENT_STATE, event_name
-from .stats import STATS_FLAGS, STATS_GROUPS, Counters, apply_rates, apply_record, counters_of
+from .stats import STATS_FLAGS, STATS_GROUPS
 from .uri import display_name, is_local
 
-HISTORY = 60           # samples of CPU history kept per guest and host
-FLAGS_EVERY = 15       # re-read persistent/autostart/managed-save flags every N samples
+FLAGS_EVERY = 60.0     # seconds between re-reads of persistent/autostart/managed-save flags
 KEEPALIVE = (5, 3)     # seconds between probes, missed probes before the link is dead
 
 
@@ -66,12 +66,6 @@ class Change:
     error: str = ""                                      # one line, for the user
 
 
-def _row_values(g: Guest) -> tuple:
-    return (g.name, g.state, g.reason, g.vcpus, g.memory_kib, g.memory_used_kib, g.cpu_pct,
-            g.disk_rd_bps, g.disk_wr_bps, g.net_rx_bps, g.net_tx_bps, g.started_at,
-            g.persistent, g.autostart, g.has_managed_save)
-
-
 class Host:
     def __init__(self, uri: str, *, name: str | None = None, readonly: bool = False,
                  interval: float = 2.0, connect_timeout: float = 15.0,
@@ -87,7 +81,6 @@ class Host:
         self.guests: dict[str, Guest] = {}
         self.facts: HostFacts | None = None
         self.cpu_history: deque[float] = deque(maxlen=HISTORY)
-        self.guest_cpu_history: dict[str, deque[float]] = {}
         self.last_sample_at: float | None = None     # wall clock of the last good sample
         self.sample_seconds = 0.0                     # how long the last sample took
         self.conn: libvirt.virConnect | None = None
@@ -95,10 +88,11 @@ class Host:
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"virt-{self.name}")
         self._listeners: list[Callable[[Change], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._counters: dict[str, Counters] = {}
+        self._sampler = Sampler(self.name)
         self._cpu_times: hostfacts.CpuTimes | None = None
         self._samples = 0
         self._flags_dirty = True
+        self._flags_at = 0.0
         self._poller: asyncio.Task | None = None
         self._reconnector: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -135,7 +129,7 @@ class Host:
         self.status = HostStatus.CONNECTING
         self._emit(Change(self, host_changed=True))
         try:
-            await asyncio.wait_for(self._open(), self.connect_timeout)
+            await self._open()
         except VtuiError as exc:
             self._fail(exc.message)
         except TimeoutError:
@@ -155,9 +149,11 @@ class Host:
     async def _open(self) -> None:
         uri = self.uri
         if self.tunnel is not None:
+            # The tunnel bounds its own network time: the user's answers to its prompts
+            # (host key, passphrase) must not count against connect_timeout.
             uri = await self.tunnel.open()
             self.tunnel.on_lost(self._mark_disconnected)
-        await self.call(self._open_blocking, uri)
+        await asyncio.wait_for(self.call(self._open_blocking, uri), self.connect_timeout)
 
     def _open_blocking(self, uri: str) -> None:
         opener = libvirt.openReadOnly if self.readonly else libvirt.open
@@ -242,7 +238,7 @@ class Host:
         while self.status is HostStatus.DISCONNECTED:
             await asyncio.sleep(delay)
             try:
-                await asyncio.wait_for(self._open(), self.connect_timeout)
+                await self._open()
             except (TimeoutError, libvirt.libvirtError, VtuiError, OSError):
                 delay = min(delay * 2, 30.0)
                 continue
@@ -250,7 +246,7 @@ class Host:
                 return
             self.status = HostStatus.CONNECTED
             self.error = ""
-            self._counters.clear()
+            self._sampler.reset_rates()
             self._emit(Change(self, host_changed=True, event="reconnected"))
             try:
                 await self.sample()
@@ -258,12 +254,16 @@ class Host:
                 pass
 
     # -- sampling -----------------------------------------------------------------------
+    @property
+    def guest_cpu_history(self) -> dict[str, deque[float]]:
+        return self._sampler.history
+
     async def sample(self) -> Change:
         """One refresh: the bulk stats call plus the host's own numbers."""
         conn = self.require_conn()
         began = time.monotonic()
         try:
-            records, flags, cpu = await self.call(self._sample_blocking, conn)
+            result, flags, cpu = await self.call(self._sample_blocking, conn, began)
         except libvirt.libvirtError as exc:
             message = f"refresh failed: {libvirt_message(exc)}"
             alive = await self.call(self._is_alive, conn)
@@ -273,7 +273,7 @@ class Host:
                 self.error = message
                 self._emit(Change(self, error=message))
             raise VtuiError(message, host=self.name) from exc
-        change = self._apply_sample(records, flags, cpu, began)
+        change = self._merge(result, flags, cpu, began)
         self.sample_seconds = time.monotonic() - began
         self._emit(change)
         return change
@@ -285,21 +285,16 @@ class Host:
         except libvirt.libvirtError:
             return False
 
-    def _sample_blocking(self, conn: libvirt.virConnect):
+    def _sample_blocking(self, conn: libvirt.virConnect, began: float):
         records = conn.getAllDomainStats(STATS_GROUPS, STATS_FLAGS)
-        rows = []
-        for dom, rec in records:
-            uuid = dom.UUIDString()
-            info = None
-            known = self.guests.get(uuid)
-            if "vcpu.current" not in rec and (known is None or not known.vcpus):
-                info = dom.info()  # drivers whose stats lack vCPUs/memory (test driver)
-            rows.append((uuid, dom.name(), rec, info))
+        result = self._sampler.process(self.guests, records, began, info_if_needed)
         flags = None
-        if self._flags_dirty or self._samples % FLAGS_EVERY == 0:
+        if self._flags_dirty or time.monotonic() - self._flags_at > FLAGS_EVERY:
+            # events cover (un)define and managed save; autostart has no event of its own
             flags = self._read_flags(conn)
+            self._flags_at = time.monotonic()
         cpu = hostfacts.refresh_dynamic(conn, self.facts, self._cpu_times)
-        return rows, flags, cpu
+        return result, flags, cpu
 
     @staticmethod
     def _read_flags(conn: libvirt.virConnect) -> dict[str, set[str]]:
@@ -311,56 +306,35 @@ class Host:
             "managed_save": uuids(libvirt.VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE),
         }
 
-    def _apply_sample(self, rows, flags, cpu, began: float) -> Change:
-        change = Change(self, host_changed=True)
-        now_wall = time.time()
-        seen = set()
-        for uuid, name, rec, info in rows:
-            seen.add(uuid)
-            guest = self.guests.get(uuid)
-            before = None
-            if guest is None:
-                guest = Guest(uuid=uuid, name=name, host=self.name, state="")
-                self.guests[uuid] = guest
-            else:
-                before = _row_values(guest)
-            guest.name = name
-            self._apply_info(guest, info)
-            apply_record(guest, rec)
-            counters = counters_of(rec, began)
-            apply_rates(guest, counters, self._counters.get(uuid))
-            self._counters[uuid] = counters
-            if guest.active and guest.started_at is None and before is None:
-                guest.started_at = self._local_start_time(name)
-            if not guest.active:
-                guest.started_at = None
-            history = self.guest_cpu_history.get(uuid)
-            if history is None:
-                history = self.guest_cpu_history[uuid] = deque(maxlen=HISTORY)
-            history.append(guest.cpu_pct or 0.0)
-            if flags is not None:
-                guest.persistent = uuid in flags["persistent"]
-                guest.autostart = uuid in flags["autostart"]
-                guest.has_managed_save = uuid in flags["managed_save"]
-            if before != _row_values(guest):
-                change.guests.add(uuid)
-        for uuid in set(self.guests) - seen:
-            self._forget(uuid)
-            change.removed.add(uuid)
+    def _merge(self, result, flags, cpu, began: float) -> Change:
+        """On the loop: insert new guests, drop vanished ones, apply flags."""
+        change = Change(self, host_changed=True, guests=result.changed)
+        for guest in result.new:
+            if guest.active and guest.started_at is None:
+                guest.started_at = self._local_start_time(guest.name)
+            self.guests[guest.uuid] = guest
+            change.guests.add(guest.uuid)
+        for uuid in set(self.guests) - result.seen:
+            if not self._sampler.event_since(uuid, began):  # an event may have added it since
+                self._forget(uuid)
+                change.removed.add(uuid)
         if flags is not None:
+            self._apply_flags(flags, change)
             self._flags_dirty = False
         self._samples += 1
         self._cpu_times = cpu
         self.cpu_history.append(self.facts.cpu_pct or 0.0)
-        self.last_sample_at = now_wall
+        self.last_sample_at = time.time()
         return change
 
-    @staticmethod
-    def _apply_info(guest: Guest, info) -> None:
-        if info is None:
-            return
-        _state, max_kib, cur_kib, vcpus, _cpu = info
-        guest.vcpus, guest.memory_kib, guest.memory_max_kib = vcpus, cur_kib, max_kib
+    def _apply_flags(self, flags: dict[str, set[str]], change: Change) -> None:
+        persistent, autostart, managed = (flags["persistent"], flags["autostart"],
+                                          flags["managed_save"])
+        for uuid, guest in self.guests.items():
+            values = (uuid in persistent, uuid in autostart, uuid in managed)
+            if values != (guest.persistent, guest.autostart, guest.has_managed_save):
+                guest.persistent, guest.autostart, guest.has_managed_save = values
+                change.guests.add(uuid)
 
     def _local_start_time(self, name: str) -> float | None:
         """For a local qemu:///system guest, its pidfile was written when it started."""
@@ -373,8 +347,7 @@ class Host:
 
     def _forget(self, uuid: str) -> None:
         self.guests.pop(uuid, None)
-        self._counters.pop(uuid, None)
-        self.guest_cpu_history.pop(uuid, None)
+        self._sampler.forget(uuid)
 
     # -- lifecycle events -----------------------------------------------------------------
     def _on_lifecycle_thread(self, _conn, dom, event, detail, _opaque) -> None:
@@ -388,6 +361,7 @@ class Host:
             return
         guest = self.guests.get(uuid)
         change = Change(self, event=f"{name} {event_name(event)}")
+        self._sampler.note_event(uuid)
         if guest is not None:
             new_state = EVENT_STATE.get(event)
             if new_state is not None:
@@ -405,6 +379,7 @@ class Host:
         conn = self.conn
         if conn is None:
             return
+        began = time.monotonic()
         try:
             row = await self.call(self._guest_blocking, conn, uuid)
         except libvirt.libvirtError:
@@ -419,14 +394,9 @@ class Host:
             guest = self.guests.get(uuid)
             if guest is None:
                 guest = self.guests[uuid] = Guest(uuid=uuid, name=name, host=self.name, state="")
-                self.guest_cpu_history[uuid] = deque(maxlen=HISTORY)
             guest.name = name
-            self._apply_info(guest, info)
-            apply_record(guest, rec)
-            if not guest.active:
-                apply_rates(guest, counters_of(rec, time.monotonic()), None)
-                guest.started_at = None
-                self._counters.pop(uuid, None)
+            Sampler.apply_info(guest, info)
+            self._sampler.update(guest, rec, began)
             guest.persistent, guest.autostart, guest.has_managed_save = persistent, autostart, managed
             change.guests.add(uuid)
         self._emit(change)

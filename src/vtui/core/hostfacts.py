@@ -27,9 +27,10 @@ def read_static(conn: libvirt.virConnect) -> HostFacts:
         facts.hypervisor_version = version_text(conn.getVersion())
     except libvirt.libvirtError:
         facts.hypervisor_version = ""
-    arch, mem_mib, cpus, mhz, _nodes, sockets, cores, threads = conn.getInfo()
+    arch, mem_mib, cpus, mhz, nodes, sockets, cores, threads = conn.getInfo()
     facts.arch, facts.cpus, facts.mhz = arch, cpus, mhz
-    facts.sockets, facts.cores, facts.threads = sockets, cores, threads
+    # getInfo counts sockets per NUMA node
+    facts.sockets, facts.cores, facts.threads = sockets * max(nodes, 1), cores, threads
     facts.memory_total_kib = mem_mib * 1024
     caps = etree.fromstring(conn.getCapabilities().encode())
     facts.cpu_model = caps.findtext("host/cpu/model") or arch
@@ -38,9 +39,6 @@ def read_static(conn: libvirt.virConnect) -> HostFacts:
         mem = cell.find("memory")
         kib = _kib(mem) if mem is not None else 0
         facts.numa.append(NumaCell(id=int(cell.get("id", "0")), total_kib=kib))
-    if facts.numa:
-        # sockets from getInfo are per NUMA node; report the machine's total
-        facts.sockets = sockets * max(len(facts.numa), 1)
     return facts
 
 

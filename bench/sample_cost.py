@@ -1,0 +1,64 @@
+"""Benchmark 1: cost of one refresh of N guests on one host, vtui's core against a
+bare getAllDomainStats call in the same run (libvirt's test driver, generated host).
+
+    .venv/bin/python bench/sample_cost.py [N ...]      (default 1000 10000)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import libvirt
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fleetgen import write_host  # noqa: E402
+
+from vtui.core.host import Host  # noqa: E402
+from vtui.core.stats import STATS_FLAGS, STATS_GROUPS  # noqa: E402
+
+ROUNDS = 10
+
+
+def timed(fn) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+async def measure(n: int, workdir: Path) -> None:
+    uri = f"test://{write_host(workdir, n)}"
+    bare = libvirt.openReadOnly(uri)
+    bare_times = [timed(lambda: bare.getAllDomainStats(STATS_GROUPS, STATS_FLAGS))
+                  for _ in range(ROUNDS)]
+    host = Host(uri, readonly=True)
+    t0 = time.perf_counter()
+    await host.connect()                      # includes the first (inventory) sample
+    first = time.perf_counter() - t0
+    core_times = []
+    for _ in range(ROUNDS):
+        wall, cpu = time.perf_counter(), time.process_time()
+        await host.sample()
+        core_times.append((time.perf_counter() - wall, time.process_time() - cpu))
+    await host.close()
+    bare.close()
+    b_wall = statistics.median(t[0] for t in bare_times)
+    c_wall = statistics.median(t[0] for t in core_times)
+    c_cpu = statistics.median(t[1] for t in core_times)
+    print(f"N={n:>6}: bare getAllDomainStats {b_wall * 1000:8.1f} ms | vtui sample "
+          f"{c_wall * 1000:8.1f} ms wall, {c_cpu * 1000:8.1f} ms CPU | ratio "
+          f"{c_wall / b_wall:5.2f}x | first connect+inventory {first * 1000:.0f} ms")
+
+
+async def main(sizes: list[int]) -> None:
+    with tempfile.TemporaryDirectory(prefix="vtui-bench-") as tmp:
+        for n in sizes:
+            await measure(n, Path(tmp))
+
+
+if __name__ == "__main__":
+    asyncio.run(main([int(a) for a in sys.argv[1:]] or [1000, 10000]))
