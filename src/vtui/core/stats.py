@@ -88,14 +88,16 @@ def apply_rates(guest: Guest, new: Counters, old: Counters | None) -> None:
         guest.net_rx_bps = guest.net_tx_bps = None
         return
     if old is None:
+        if guest.state == PAUSED:
+            guest.cpu_pct = 0.0
         return
     seconds = new.at - old.at
     cpu = _rate(new.cpu_ns, old.cpu_ns, seconds)
-    if cpu is not None:
+    if guest.state == PAUSED:
+        guest.cpu_pct = 0.0  # not running now, whatever it did before the pause
+    elif cpu is not None:
         # percent of the guest's own vCPUs: 100 means every vCPU busy
         guest.cpu_pct = min(cpu / 1e9 / max(guest.vcpus, 1) * 100.0, 100.0)
-    elif guest.state == PAUSED:
-        guest.cpu_pct = 0.0
     guest.disk_rd_bps = _rate(new.rd_bytes, old.rd_bytes, seconds)
     guest.disk_wr_bps = _rate(new.wr_bytes, old.wr_bytes, seconds)
     guest.net_rx_bps = _rate(new.rx_bytes, old.rx_bytes, seconds)
