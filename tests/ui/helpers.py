@@ -32,13 +32,12 @@ async def wait_loaded(app: VtuiApp, pilot) -> None:
 
 def select(app: VtuiApp, name: str) -> None:
     table = app.fleet_screen.table
-    uuid = next(g.uuid for g in table.guests.values() if g.name == name)
-    table.move_cursor(row=table.get_row_index(uuid), animate=False)
+    table.select(next(g.uuid for g in table.guests.values() if g.name == name))
 
 
 def shown_names(app: VtuiApp) -> list[str]:
     table = app.fleet_screen.table
-    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+    return [table.guests[uuid].name for uuid in table.order]
 
 
 def notifications(app: VtuiApp) -> list[str]:

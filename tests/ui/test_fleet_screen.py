@@ -61,8 +61,7 @@ async def test_state_filter():
         await pilot.press("down", "down", "enter")       # all, running, paused
         table = app.fleet_screen.table
         assert table.state_filter == "paused"
-        states = {table.guests[table.coordinate_to_cell_key((i, 0))[0].value].state
-                  for i in range(table.row_count)}
+        states = {table.guests[uuid].state for uuid in table.order}
         assert states == {"paused"} and table.row_count == 3
 
 

@@ -16,7 +16,8 @@ from vtui.core.model import Guest
 from vtui.core.states import FILTER_STATES
 from vtui.screens.choice import ChoiceScreen
 from vtui.screens.confirm import ConfirmScreen
-from vtui.widgets.guest_table import COLUMNS, GuestTable
+from vtui.widgets.guest_columns import COLUMNS
+from vtui.widgets.guest_table import GuestTable
 from vtui.widgets.host_panel import HostPanel
 
 # What a destructive action loses, said in the confirmation.
@@ -117,7 +118,8 @@ class FleetScreen(Screen):
 
     def _show_status(self) -> None:
         table = self.table
-        parts = [f"{table.row_count}/{len(table.guests)} guests", f"sort {table.sort_description()}"]
+        parts = [f"{table.row_count}/{len(table.guests)} guests",
+                 f"sort {table.sort_description()}"]
         if table.text_filter:
             parts.append(f"filter '{table.text_filter}'")
         if table.state_filter:
@@ -126,7 +128,7 @@ class FleetScreen(Screen):
             parts.append(self.last_event)
         self.query_one("#status", Static).update("  ·  ".join(parts))
 
-    def on_data_table_row_highlighted(self, _event) -> None:
+    def on_guest_table_highlighted(self, _event: GuestTable.Highlighted) -> None:
         self._show_host()
         self._show_history()
 
