@@ -18,7 +18,7 @@ async def until(predicate, timeout=20.0, step=0.05):
     end = loop.time() + timeout
     while not predicate():
         if loop.time() > end:
-            raise AssertionError("condition not met within %.0f s" % timeout)
+            raise AssertionError(f"condition not met within {timeout:.0f} s")
         await asyncio.sleep(step)
 
 

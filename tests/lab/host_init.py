@@ -24,7 +24,11 @@ def sh(*cmd: str) -> None:
 def setup(cfg: dict) -> None:
     socket.sethostname(cfg["hostname"])
     for src, dst in cfg["binds"]:  # private /run, /etc/libvirt, /var/lib/libvirt, /root, ...
-        sh("mount", "--bind", src, dst)
+        if os.path.isdir(src):
+            # mkdir is not namespaced: this creates the (empty) standard libvirt dir on
+            # the machine if its package never did; everything inside stays private.
+            os.makedirs(dst, exist_ok=True)
+        sh("mount", "--rbind", src, dst)  # r: carry binds made inside src along
     sh("ip", "link", "set", "lo", "up")
     # The lab adds our end of the veth pair once we exist; wait for it.
     deadline = time.monotonic() + 10

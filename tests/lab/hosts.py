@@ -38,8 +38,8 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_HOSTS = {"a": "10.77.0.1", "b": "10.77.0.2"}
 # What the daemons see as their environment: nothing of the test process leaks in.
 DAEMON_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8"}
-REQUIRED_TOOLS = ("unshare", "nsenter", "ip", "libvirtd", "virtlogd", "virsh", "sshd",
-                  "ssh", "ssh-keygen", "qemu-system-x86_64")
+REQUIRED_TOOLS = ("unshare", "nsenter", "setpriv", "ip", "libvirtd", "virtlogd", "virsh",
+                  "sshd", "ssh", "ssh-keygen", "bash", "qemu-system-x86_64")
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -105,6 +105,19 @@ def _run_in_netns(netns_path: str, fn, *args):
     return out["r"]
 
 
+def _sweep_stale_labs() -> None:
+    """Remove temp dirs of labs whose test process was SIGKILLed (pdeathsig has already
+    killed their namespaces); leave any dir with a live owner or unshare process."""
+    for d in Path(tempfile.gettempdir()).glob("vtui-lab-*"):
+        pidfiles = [d / "owner.pid", *d.glob("*/unshare.pid")]
+        try:
+            pids = [int(p.read_text()) for p in pidfiles]
+        except (OSError, ValueError):
+            continue  # being set up right now, or not ours
+        if not any(Path(f"/proc/{p}").exists() for p in pids):
+            shutil.rmtree(d, ignore_errors=True)
+
+
 class Host:
     """One lab host. Paths are as seen from the root namespace."""
 
@@ -148,7 +161,7 @@ class Host:
 
     # -- daemons --------------------------------------------------------------------------
 
-    def _daemon_pid(self, pidfile: str) -> int | None:
+    def daemon_pid(self, pidfile: str) -> int | None:
         """Root-namespace pid of the daemon whose pidfile (holding its in-namespace pid)
         is /run/<pidfile>, or None if it isn't running."""
         try:
@@ -171,14 +184,19 @@ class Host:
         return None
 
     def _stop_daemon(self, pidfile: str, timeout: float = 10) -> None:
-        pid = self._daemon_pid(pidfile)
+        pid = self.daemon_pid(pidfile)
         if pid is None:
             return
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while self._daemon_pid(pidfile) == pid:
+        sig, deadline = signal.SIGTERM, time.monotonic() + timeout
+        while self.daemon_pid(pidfile) == pid:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                break
             if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
+                sig = signal.SIGKILL
+            else:
+                sig = 0  # just probe until it has gone
             time.sleep(0.02)
 
     def libvirtd_answers(self) -> bool:
@@ -206,6 +224,8 @@ class Host:
                 self.socket_to(22, timeout=1).close()
                 return
             except OSError:
+                if self.proc is not None and self.proc.poll() is not None:
+                    raise LabError(f"{self.hostname} died:\n{self.diagnostics()}") from None
                 if time.monotonic() > deadline:
                     raise LabError(f"sshd on {self.hostname} not answering:\n"
                                    f"{self.diagnostics()}") from None
@@ -281,9 +301,20 @@ class Host:
                  (lab.root / "hosts", "/etc/hosts")]
         if (lab.root / "passwd").exists():
             binds += [(lab.root / "passwd", "/etc/passwd"), (lab.root / "group", "/etc/group")]
+        # The guest images must stay visible to qemu inside the host, but the default cache
+        # (~/.cache/vtui-test) is under /root, which we cover. Bind such dirs into our
+        # private copy first; the recursive bind of the copy then carries them along.
+        pre = []
+        for keep in lab.visible_dirs:
+            for src, dst in binds:
+                if src.is_dir() and keep.is_relative_to(dst):
+                    inner = src / keep.relative_to(dst)
+                    inner.mkdir(parents=True, exist_ok=True)
+                    pre.append((keep, inner))
+        binds = pre + binds
         (d / "init.json").write_text(json.dumps({
             "hostname": self.hostname, "ip": self.ip,
-            "binds": [(str(s), dst) for s, dst in binds],
+            "binds": [(str(s), str(dst)) for s, dst in binds],
             "sshd_config": str(d / "sshd_config"), "sshd_log": str(d / "sshd.log")}))
 
     def _spawn(self) -> None:
@@ -301,6 +332,7 @@ class Host:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, env=DAEMON_ENV,
                                          start_new_session=True)
+        (self.dir / "unshare.pid").write_text(str(self.proc.pid))
         self.ns_pid = _ns_init_pid(self.proc.pid)
 
     def _kill(self, timeout: float = 5) -> None:
@@ -319,13 +351,19 @@ class Host:
 
 
 class Lab:
-    """N libvirt+sshd hosts joined by veth pairs (2 hosts: one pair; more: a bridge)."""
+    """N libvirt+sshd hosts joined by veth pairs (2 hosts: one pair; more: a bridge).
+
+    Files you hand to qemu must lie outside the hosts' private dirs (/root, /run,
+    /var/lib/libvirt, ...) or be listed in visible_dirs before start(); the image
+    cache is listed by default.
+    """
 
     def __init__(self, hosts: dict[str, str] | None = None):
         self.spec = dict(hosts or DEFAULT_HOSTS)
         self.root: Path | None = None
         self.hosts: dict[str, Host] = {}
         self.caps_cache = cache_dir() / "qemu-caps"
+        self.visible_dirs = [cache_dir().resolve()]  # must stay reachable inside the hosts
         self.up_seconds = self.down_seconds = 0.0
 
     def __getitem__(self, name: str) -> Host:
@@ -361,7 +399,9 @@ class Lab:
         if self.root is not None:
             raise LabError("lab already started")
         t0 = time.monotonic()
+        _sweep_stale_labs()
         self.root = Path(tempfile.mkdtemp(prefix="vtui-lab-"))
+        (self.root / "owner.pid").write_text(str(os.getpid()))
         atexit.register(self.stop)  # also on Ctrl-C / a crash outside the fixture
         try:
             self._start()
@@ -394,14 +434,20 @@ class Lab:
             f"{h.hostname},{h.ip} {' '.join(h.host_key_pub.split()[:2])}\n" for h in self))
         for h in self:
             shutil.copy(self.known_hosts, h.dir / "root/.ssh/known_hosts")
-        self._write_ssh_config()
         for h in self:
             h._spawn()
+        self._write_ssh_config()  # names the netns paths, which need the pids
         self._link()
-        with ThreadPoolExecutor(len(self.hosts)) as pool:  # QEMU probing is slow: overlap it
-            for f in [pool.submit(h.wait_libvirtd) for h in self] + \
-                     [pool.submit(h.wait_sshd) for h in self]:
+        # Wait for all hosts at once (a cold QEMU probe takes ~1.5 s each). No `with`: on
+        # Ctrl-C we must not join the waiters; stop() kills the hosts and they return.
+        pool = ThreadPoolExecutor(2 * len(self.hosts))
+        try:
+            waits = [pool.submit(h.wait_libvirtd) for h in self]
+            waits += [pool.submit(h.wait_sshd) for h in self]
+            for f in waits:
                 f.result()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
         self._save_caps_cache()
 
     def _link(self) -> None:
@@ -425,7 +471,9 @@ class Lab:
         # netns and relay stdio to its sshd with bash's /dev/tcp (no extra packages).
         out = []
         for h in self:
-            relay = f"exec 3<>/dev/tcp/{h.ip}/22; cat <&3 & exec cat >&3"
+            # When ssh closes our stdin, kill the reader too so the socket really closes
+            # (bash cannot shutdown() it); else sshd and the leftover cat wait on each other.
+            relay = f"exec 3<>/dev/tcp/{h.ip}/22; cat <&3 & cat >&3; kill $!; wait"
             out.append(
                 f"Host {h.hostname}\n"
                 f"  HostName {h.ip}\n  User root\n"

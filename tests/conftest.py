@@ -1,0 +1,112 @@
+"""Shared fixtures: real libvirtd/sshd hosts in namespaces (tests/lab/) and tiny guests.
+
+    lab         session  Lab with hosts lab["a"] (10.77.0.1) and lab["b"] (10.77.0.2)
+    local_host  session  lab["a"], the private local libvirtd for tests without SSH
+    guest_image session  (kernel, initrd) of the busybox test guest
+    make_guest  function make_guest(host, name=None, start=True, paused=False,
+                         busy=False, serial=True) -> name; removed again afterwards
+
+Tests using these get the `lab` marker automatically (deselect with -m "not lab").
+No libvirt event loop is registered here: the app does that (vtui.core.events).
+"""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.lab.hosts import Host, Lab, missing_requirements
+from tests.lab.images import ensure_guest_image, guest_xml
+
+LAB_FIXTURES = {"lab", "local_host", "make_guest"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if LAB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.lab)
+
+
+@pytest.fixture(scope="session")
+def guest_image() -> tuple[str, str]:
+    return ensure_guest_image()
+
+
+@pytest.fixture(scope="session")
+def lab():
+    why = missing_requirements()
+    if why:
+        pytest.skip(why)
+    lab = Lab()
+    try:  # Lab also registers an atexit hook, for exits that skip fixture teardown
+        lab.start()
+        yield lab
+    finally:
+        lab.stop()
+
+
+@pytest.fixture(scope="session")
+def local_host(lab) -> Host:
+    return lab["a"]
+
+
+def _in_thread(fn, *args):
+    # libvirt calls block; keep them off whatever event loop the calling test runs.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args).result()
+
+
+@pytest.fixture
+def make_guest(lab, guest_image):
+    import libvirt
+
+    kernel, initrd = guest_image
+    made: list[str] = []
+
+    def define(host: Host, name: str, start: bool, paused: bool, busy: bool, serial: bool):
+        conn = libvirt.open(host.uri)
+        try:
+            dom = conn.defineXML(guest_xml(name, kernel, initrd, busy=busy, serial=serial))
+            made.append(name)
+            if start or paused:
+                dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED if paused else 0)
+        finally:
+            conn.close()
+
+    def make(host: Host | str, name: str | None = None, start: bool = True,
+             paused: bool = False, busy: bool = False, serial: bool = True) -> str:
+        host = lab[host] if isinstance(host, str) else host
+        name = name or f"vtui-t-{uuid.uuid4().hex[:8]}"
+        _in_thread(define, host, name, start, paused, busy, serial)
+        return name
+
+    yield make
+
+    def cleanup():
+        # Look on every host: a test may have migrated its guest elsewhere.
+        flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                 | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                 | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
+                 | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+        for host in lab:
+            try:
+                conn = libvirt.open(host.uri)
+            except libvirt.libvirtError:
+                continue  # its libvirtd is down (a test stopped it); nothing we can do
+            try:
+                for name in made:
+                    try:
+                        dom = conn.lookupByName(name)
+                        if dom.isActive():
+                            dom.destroy()
+                        if dom.isPersistent():
+                            dom.undefineFlags(flags)
+                    except libvirt.libvirtError:
+                        pass  # already gone (or raced away): fine
+            finally:
+                conn.close()
+
+    if made:
+        _in_thread(cleanup)
