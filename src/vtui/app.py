@@ -20,17 +20,25 @@ NOTHING_ANSWERED = "No host answered. Check that libvirtd runs and the URI, or t
 class VtuiApp(App):
     TITLE = "vtui"
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [Binding("q", "quit", "Quit", id="app.quit")]
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("C", "connections", "Hosts", id="app.connections"),
+    ]
 
-    def __init__(self, fleet: Fleet, *, connect: bool = True):
+    def __init__(self, fleet: Fleet, *, connect: bool = True, asker=None,
+                 notes: list[str] | None = None):
         super().__init__()
         self.fleet = fleet
+        self.asker = asker
+        self._notes = notes or []
         self._connect_on_mount = connect
         self.fleet_screen = FleetScreen(fleet)
         fleet.subscribe(self._on_change)
 
     def on_mount(self) -> None:
         self.push_screen(self.fleet_screen)
+        for note in self._notes:   # e.g. a broken saved-hosts file: said, not fatal
+            self.notify(note, severity="warning", timeout=15)
         if self._connect_on_mount:
             self.run_worker(self.connect_hosts(), group="connect", exit_on_error=False)
 
@@ -41,6 +49,12 @@ class VtuiApp(App):
         if failures and len(failures) == len(self.fleet.hosts):
             self.notify(NOTHING_ANSWERED, title="Nothing to show", severity="warning",
                         timeout=30)
+
+    def action_connections(self) -> None:
+        from vtui.screens.connections import ConnectionsScreen
+
+        if not isinstance(self.screen, ConnectionsScreen):
+            self.push_screen(ConnectionsScreen(self.fleet, asker=self.asker))
 
     async def on_unmount(self) -> None:
         await self.fleet.close()
@@ -73,8 +87,21 @@ class VtuiApp(App):
                     yield SystemCommand(f"{action.label.capitalize()} {guest.name}",
                                         f"on {guest.host}",
                                         lambda a=action.id: fs.action_guest(a))
+        if guest is not None:
+            yield SystemCommand(f"Console of {guest.name}", "serial console (Ctrl+] returns)",
+                                fs.action_console)
+        from vtui.screens.console import open_consoles
+
+        for console in open_consoles(self):
+            yield SystemCommand(f"Switch to console of {console.guest_name}",
+                                f"on {console.host.name}",
+                                lambda c=console: self.push_screen(c))
         for key, label in (("cpu", "CPU"), ("mem", "memory"), ("name", "name")):
             yield SystemCommand(f"Sort by {label}", "in the guest table",
                                 lambda k=key: fs.action_sort(k))
         yield SystemCommand("Filter guests by state", "running, paused, shut off...",
                             fs.action_state_menu)
+        yield SystemCommand("Hosts and connections", "add, edit, remove, connect saved hosts",
+                            self.action_connections)
+        yield SystemCommand("Host details", "facts and load of the selected guest's host",
+                            fs.action_host_details)

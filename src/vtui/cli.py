@@ -50,25 +50,31 @@ def main(argv: list[str] | None = None) -> int:
 
     from vtui.core.errors import VtuiError
     from vtui.core.fleet import Fleet
+    from vtui.core.targets import add_target, autoconnect_hosts
+    from vtui.screens.hostkey import AppAsker
 
     fleet = Fleet(interval=args.interval, readonly=args.readonly)
-    uris = list(args.connect)
-    if args.demo:
-        uris.append(demo_uri())
+    asker = AppAsker()   # host keys and passphrases are asked inside the app, once it runs
+    readonly = True if args.readonly else None
+    notes: list[str] = []
     try:
-        for uri in uris:
-            fleet.add(uri)
-        for target in args.hosts:
-            from vtui.core.targets import add_target
-
-            add_target(fleet, target, readonly=args.readonly or None)
+        # -c URIs go through add_target too: qemu+ssh:// then uses our SSH layer
+        for target in [*args.connect, *args.hosts]:
+            add_target(fleet, target, readonly=readonly, asker=asker)
     except VtuiError as exc:
         print(f"vtui: {exc}", file=sys.stderr)
         return 2
+    if args.demo:
+        fleet.add(demo_uri(), readonly=readonly)
+    if not fleet.hosts:
+        _hosts, errors = autoconnect_hosts(fleet, asker=asker)
+        notes = [str(e) for e in errors]
     if not fleet.hosts:
         fleet.add(default_uri())
 
     from vtui.app import VtuiApp
 
-    VtuiApp(fleet).run()
+    app = VtuiApp(fleet, asker=asker, notes=notes)
+    asker.app = app
+    app.run()
     return 0

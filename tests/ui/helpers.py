@@ -32,12 +32,12 @@ async def wait_loaded(app: VtuiApp, pilot) -> None:
 
 def select(app: VtuiApp, name: str) -> None:
     table = app.fleet_screen.table
-    table.select(next(g.uuid for g in table.guests.values() if g.name == name))
+    table.select(next(k for k, g in table.guests.items() if g.name == name))
 
 
 def shown_names(app: VtuiApp) -> list[str]:
     table = app.fleet_screen.table
-    return [table.guests[uuid].name for uuid in table.order]
+    return [table.guests[key].name for key in table.order]
 
 
 def notifications(app: VtuiApp) -> list[str]:

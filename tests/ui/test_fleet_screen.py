@@ -15,7 +15,7 @@ async def test_sort_by_memory_then_name():
         await pilot.press("M")
         assert shown_names(app)[0] == "gpu-lab"          # 32 GiB, the biggest
         await pilot.press("M")                           # again: reversed
-        assert app.fleet_screen.table.guests[app.fleet_screen.table.selected_uuid]
+        assert app.fleet_screen.table.selected_guest is not None
         assert shown_names(app)[0] in ("vpn-edge", "tmp-debug-shell")   # 512 MiB
         await pilot.press("N")
         names = shown_names(app)
@@ -61,7 +61,7 @@ async def test_state_filter():
         await pilot.press("down", "down", "enter")       # all, running, paused
         table = app.fleet_screen.table
         assert table.state_filter == "paused"
-        states = {table.guests[uuid].state for uuid in table.order}
+        states = {table.guests[key].state for key in table.order}
         assert states == {"paused"} and table.row_count == 3
 
 

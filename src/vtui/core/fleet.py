@@ -6,8 +6,9 @@ import asyncio
 from collections.abc import Callable, Iterator
 
 from .errors import VtuiError
-from .host import Change, Host
+from .host import Change, Host, Tunnel
 from .model import Guest
+from .uri import display_name
 
 
 class Fleet:
@@ -20,17 +21,24 @@ class Fleet:
     def subscribe(self, listener: Callable[[Change], None]) -> None:
         self._listeners.append(listener)
 
+    def unsubscribe(self, listener: Callable[[Change], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def _forward(self, change: Change) -> None:
         for listener in list(self._listeners):
             listener(change)
 
-    def add(self, uri: str, *, name: str | None = None, readonly: bool | None = None) -> Host:
-        host = Host(uri, name=name, interval=self.interval,
-                    readonly=self.readonly if readonly is None else readonly)
-        base, n = host.name, 2
-        while host.name in self.hosts:  # two URIs on one machine still get distinct labels
-            host.name = f"{base}#{n}"
+    def add(self, uri: str, *, name: str | None = None, readonly: bool | None = None,
+            tunnel: Tunnel | None = None) -> Host:
+        base = name or display_name(uri)
+        label, n = base, 2
+        while label in self.hosts:  # two URIs on one machine still get distinct labels
+            label = f"{base}#{n}"
             n += 1
+        # named before it exists: its guests and worker threads carry the final label
+        host = Host(uri, name=label, interval=self.interval, tunnel=tunnel,
+                    readonly=self.readonly if readonly is None else readonly)
         host.subscribe(self._forward)
         self.hosts[host.name] = host
         return host

@@ -66,6 +66,16 @@ class Change:
     error: str = ""                                      # one line, for the user
 
 
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, libvirt.libvirtError):
+        return libvirt_message(exc)
+    if isinstance(exc, VtuiError):
+        return exc.message
+    if isinstance(exc, TimeoutError):
+        return "no answer"
+    return str(exc) or type(exc).__name__
+
+
 class Host:
     def __init__(self, uri: str, *, name: str | None = None, readonly: bool = False,
                  interval: float = 2.0, connect_timeout: float = 15.0,
@@ -101,6 +111,10 @@ class Host:
     # -- plumbing -------------------------------------------------------------------
     def subscribe(self, listener: Callable[[Change], None]) -> None:
         self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[Change], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def _emit(self, change: Change) -> None:
         for listener in list(self._listeners):
@@ -153,7 +167,12 @@ class Host:
             # (host key, passphrase) must not count against connect_timeout.
             uri = await self.tunnel.open()
             self.tunnel.on_lost(self._mark_disconnected)
-        await asyncio.wait_for(self.call(self._open_blocking, uri), self.connect_timeout)
+        try:
+            await asyncio.wait_for(self.call(self._open_blocking, uri), self.connect_timeout)
+        except BaseException:
+            if self.tunnel is not None:   # don't keep an SSH session nobody uses
+                await self.tunnel.close()
+            raise
 
     def _open_blocking(self, uri: str) -> None:
         opener = libvirt.openReadOnly if self.readonly else libvirt.open
@@ -213,13 +232,13 @@ class Host:
             pass
 
     # -- losing and regaining the link ------------------------------------------------
-    def _on_close_thread(self, _conn, reason, _opaque) -> None:
+    def _on_close_thread(self, conn, reason, _opaque) -> None:
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._on_close, reason)
+            self._loop.call_soon_threadsafe(self._on_close, conn, reason)
 
-    def _on_close(self, reason: int) -> None:
-        if self.status is HostStatus.CLOSED:
-            return
+    def _on_close(self, conn, reason: int) -> None:
+        if self.status is HostStatus.CLOSED or conn is not self.conn:
+            return  # closing, or a connection we already replaced
         why = {0: "error", 1: "end of file", 2: "keepalive timeout", 3: "client closed"}
         self._mark_disconnected(f"connection lost ({why.get(reason, reason)})")
 
@@ -228,7 +247,9 @@ class Host:
             return
         self.status = HostStatus.DISCONNECTED
         self.error = message
-        self.conn = None
+        dead, self.conn = self.conn, None
+        if dead is not None:  # free its resources; its close callback is ignored now
+            self._spawn(self.call(self._close_blocking, dead))
         self._emit(Change(self, host_changed=True, guests=set(self.guests), error=message))
         if self._reconnector is None or self._reconnector.done():
             self._reconnector = asyncio.ensure_future(self._reconnect())
@@ -239,8 +260,12 @@ class Host:
             await asyncio.sleep(delay)
             try:
                 await self._open()
-            except (TimeoutError, libvirt.libvirtError, VtuiError, OSError):
+            except (TimeoutError, libvirt.libvirtError, VtuiError, OSError) as exc:
                 delay = min(delay * 2, 30.0)
+                message = f"reconnect failed: {_reason(exc)} (next try in {delay:.0f} s)"
+                if message != self.error:  # e.g. the host key changed while we were away
+                    self.error = message
+                    self._emit(Change(self, host_changed=True))
                 continue
             if self.status is not HostStatus.DISCONNECTED:
                 return
@@ -409,7 +434,7 @@ class Host:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 return None
             raise
-        stats = conn.domainListGetStats([dom], STATS_GROUPS, 0)
+        stats = conn.domainListGetStats([dom], STATS_GROUPS, STATS_FLAGS)
         rec = stats[0][1] if stats else {}
         info = dom.info()
         return (dom.name(), rec, info, bool(dom.isPersistent()), bool(dom.autostart())

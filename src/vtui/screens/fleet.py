@@ -11,13 +11,15 @@ from textual.widgets import Footer, Input, Sparkline, Static
 from vtui.core.actions import ACTIONS, delete_guest, refusal, run_action, storage_of
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
-from vtui.core.host import Change, Host
+from vtui.core.host import Change, Host, HostStatus
 from vtui.core.model import Guest
 from vtui.core.states import FILTER_STATES
 from vtui.screens.choice import ChoiceScreen
 from vtui.screens.confirm import ConfirmScreen
+from vtui.screens.host import HostScreen
 from vtui.widgets.guest_columns import COLUMNS
 from vtui.widgets.guest_table import GuestTable
+from vtui.widgets.host_list import HostList
 from vtui.widgets.host_panel import HostPanel
 
 # What a destructive action loses, said in the confirmation.
@@ -48,6 +50,9 @@ class FleetScreen(Screen):
         Binding("o", "sort_menu", "Sort", id="sort.menu"),
         Binding("slash", "filter", "Filter", id="filter.text"),
         Binding("f", "state_menu", "State", id="filter.state"),
+        Binding("i", "host_details", "Host", id="host.details"),
+        Binding("c", "console", "Console", id="guest.console"),
+        Binding("O", "consoles", "Consoles", id="app.consoles", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="filter.clear", show=False),
     ]
 
@@ -55,9 +60,11 @@ class FleetScreen(Screen):
         super().__init__()
         self.fleet = fleet
         self.last_event = ""
+        self._pending: dict[str, tuple[set[str], set[str]]] = {}   # while hidden
 
     def compose(self) -> ComposeResult:
         yield HostPanel(id="host-panel")
+        yield HostList(id="host-list")
         yield GuestTable(id="guests")
         with Horizontal(id="history"):
             yield Static("guest CPU", id="guest-cpu-label", classes="label")
@@ -80,20 +87,67 @@ class FleetScreen(Screen):
 
     # -- feeding from the core ---------------------------------------------------------------
     def refresh_all(self) -> None:
-        guests = list(self.fleet.guests())
-        self.table.sync(guests)
-        self._show_host()
+        self.table.sync(list(self.fleet.guests()))
+        self._show_hosts()
         self._show_status()
 
     def apply_change(self, change: Change) -> None:
         host = change.host
-        changed = [host.guests[u] for u in change.guests if u in host.guests]
-        if change.guests or change.removed:
-            self.table.sync(changed, change.removed)
         if change.event:
             self.last_event = f"{host.name}: {change.event}"
-        self._show_host()
+        if not self.is_current:
+            # Hidden behind another screen: remember what changed, draw nothing.
+            changed, removed = self._pending.setdefault(host.name, (set(), set()))
+            changed |= change.guests
+            removed |= change.removed
+            return
+        if change.guests or change.removed:
+            self.table.sync([host.guests[u] for u in change.guests if u in host.guests],
+                            [(host.name, u) for u in change.removed])
+        if change.host_changed:
+            self._show_hosts()
         self._show_history()
+        self._show_status()
+
+    def on_screen_resume(self) -> None:
+        pending, self._pending = self._pending, {}
+        for name, (changed, removed) in pending.items():
+            host = self.fleet.hosts.get(name)
+            if host is not None:
+                self.table.sync([host.guests[u] for u in changed if u in host.guests],
+                                [(name, u) for u in removed])
+        self._show_hosts()
+        self._show_history()
+        self._show_status()
+
+    def _show_hosts(self) -> None:
+        hosts = list(self.fleet.hosts.values())
+        many = len(hosts) > 1
+        host_list = self.query_one(HostList)
+        host_list.display = many
+        self.query_one(HostPanel).display = not many
+        if many:
+            host_list.show(hosts)
+        else:
+            self._show_host()
+        offline = {h.name for h in hosts if h.status is not HostStatus.CONNECTED}
+        if offline != self.table.offline_hosts:
+            self.table.offline_hosts = offline
+            self.table.refresh()
+
+    def action_host_details(self) -> None:
+        host_list = self.query_one(HostList)
+        host = host_list.selected if host_list.has_focus else self.selected_host()
+        if host is not None:
+            self.app.push_screen(HostScreen(host))
+
+    def on_host_list_selected(self, event: HostList.Selected) -> None:
+        self.app.push_screen(HostScreen(event.host))
+
+    def on_host_list_collapsed(self, event: HostList.Collapsed) -> None:
+        event.host.paused = event.collapsed       # a collapsed host is not sampled
+        self.table.hidden_hosts = set(self.query_one(HostList).collapsed)
+        self.table.rebuild()
         self._show_status()
 
     def selected_host(self) -> Host | None:
@@ -103,7 +157,9 @@ class FleetScreen(Screen):
         return next(iter(self.fleet.hosts.values()), None)
 
     def _show_host(self) -> None:
-        self.query_one(HostPanel).show(self.selected_host())
+        panel = self.query_one(HostPanel)
+        if panel.display:
+            panel.show(self.selected_host())
 
     def _show_history(self) -> None:
         host = self.selected_host()
@@ -124,6 +180,8 @@ class FleetScreen(Screen):
             parts.append(f"filter '{table.text_filter}'")
         if table.state_filter:
             parts.append(f"state {table.state_filter}")
+        if table.hidden_hosts:
+            parts.append(f"{len(table.hidden_hosts)} host(s) collapsed")
         if self.last_event:
             parts.append(self.last_event)
         self.query_one("#status", Static).update("  ·  ".join(parts))
@@ -219,6 +277,32 @@ class FleetScreen(Screen):
 
         self.app.push_screen(ConfirmScreen(f"{action.label.capitalize()} {guest.name}", body,
                                            yes=action.label.capitalize()), answered)
+
+    def action_console(self) -> None:
+        from vtui.screens.console import open_console
+
+        target = self._target()
+        if target is None:
+            return
+        try:
+            open_console(self.app, *target)
+        except VtuiError as exc:
+            self.notify(str(exc), severity="warning")
+
+    def action_consoles(self) -> None:
+        from vtui.screens.console import open_consoles
+
+        screens = {s.uuid: s for s in open_consoles(self.app)}
+        if not screens:
+            self.notify("no console is open (c opens the selected guest's)")
+            return
+        choices = [(uuid, f"{s.guest_name} on {s.host.name}") for uuid, s in screens.items()]
+
+        def chosen(uuid: str | None) -> None:
+            if uuid in screens:
+                self.app.push_screen(screens[uuid])
+
+        self.app.push_screen(ChoiceScreen("Open consoles", choices), chosen)
 
     def action_toggle_autostart(self) -> None:
         target = self._target()

@@ -55,18 +55,24 @@ class GuestTable(ScrollView, can_focus=True):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.guests: dict[str, Guest] = {}    # every known guest, shown or filtered out
-        self.order: list[str] = []            # UUIDs shown, in display order
-        self._index: dict[str, int] = {}
-        self.selected_uuid: str | None = None
+        # Rows are keyed by (host, UUID): a UUID can exist on two hosts (a migration in
+        # flight, a cloned template).
+        self.guests: dict[tuple[str, str], Guest] = {}   # every known guest
+        self.order: list[tuple[str, str]] = []           # keys shown, in display order
+        self._index: dict[tuple[str, str], int] = {}
+        self.selected_key: tuple[str, str] | None = None
         self.sort_key = "name"
         self.sort_reverse = False
         self.text_filter = ""
         self.state_filter: str | None = None
+        self.hidden_hosts: set[str] = set()     # collapsed in the host list
+        self.offline_hosts: set[str] = set()    # disconnected: rows drawn dimmed
         self._widths = [c.width for c in COLUMNS]
 
     # -- what is shown ---------------------------------------------------------------------
     def matches(self, guest: Guest) -> bool:
+        if guest.host in self.hidden_hosts:
+            return False
         if self.state_filter and guest.state != self.state_filter:
             return False
         if self.text_filter:
@@ -78,17 +84,18 @@ class GuestTable(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self.order)
 
-    def sync(self, changed: Iterable[Guest], removed: Iterable[str] = ()) -> None:
-        """Apply one refresh: changed or new guests, and removed UUIDs."""
+    def sync(self, changed: Iterable[Guest], removed: Iterable[tuple[str, str]] = ()) -> None:
+        """Apply one refresh: changed or new guests, and removed (host, UUID) keys."""
         guests = self.guests
         regroup = False
-        for uuid in removed:
-            if guests.pop(uuid, None) is not None:
+        for key in removed:
+            if guests.pop(key, None) is not None:
                 regroup = True
         for guest in changed:
-            known = guests.get(guest.uuid)
-            guests[guest.uuid] = guest
-            shown = guest.uuid in self._index
+            key = (guest.host, guest.uuid)
+            known = guests.get(key)
+            guests[key] = guest
+            shown = key in self._index
             # a new guest, or one that now enters or leaves the filter, changes the rows
             if known is None or shown != self.matches(guest):
                 regroup = True
@@ -101,7 +108,7 @@ class GuestTable(ScrollView, can_focus=True):
 
     def rebuild(self) -> None:
         """Re-apply filters and order to every guest (after a filter change)."""
-        self.order = [u for u, g in self.guests.items() if self.matches(g)]
+        self.order = [k for k, g in self.guests.items() if self.matches(g)]
         self._fit_columns()
         self._resort()
 
@@ -119,20 +126,20 @@ class GuestTable(ScrollView, can_focus=True):
         column = COLUMN_BY_KEY[self.sort_key]
         guests = self.guests
 
-        def key(uuid: str):
-            guest = guests[uuid]
-            return (column.sort(guest), guest.name.lower(), uuid)
+        def sort_key(key: tuple[str, str]):
+            guest = guests[key]
+            return (column.sort(guest), guest.name.lower(), key)
 
-        self.order.sort(key=key, reverse=self.sort_reverse)
-        self._index = {uuid: i for i, uuid in enumerate(self.order)}
+        self.order.sort(key=sort_key, reverse=self.sort_reverse)
+        self._index = {key: i for i, key in enumerate(self.order)}
         width = sum(self._widths) + GAP * len(self._widths)
         self.virtual_size = Size(width, len(self.order) + 1)
-        previous = self.selected_uuid
+        previous = self.selected_key
         if previous not in self._index:
-            self.selected_uuid = self.order[0] if self.order else None
+            self.selected_key = self.order[0] if self.order else None
         self._scroll_to_cursor()
         self.refresh()
-        if self.selected_uuid != previous:
+        if self.selected_key != previous:
             self.post_message(self.Highlighted(self.selected_uuid))
 
     # -- order and selection ---------------------------------------------------------------
@@ -148,18 +155,22 @@ class GuestTable(ScrollView, can_focus=True):
 
     @property
     def cursor_row(self) -> int:
-        return self._index.get(self.selected_uuid, 0) if self.selected_uuid else 0
+        return self._index.get(self.selected_key, 0) if self.selected_key else 0
+
+    @property
+    def selected_uuid(self) -> str | None:
+        return self.selected_key[1] if self.selected_key else None
 
     @property
     def selected_guest(self) -> Guest | None:
-        return self.guests.get(self.selected_uuid) if self.selected_uuid else None
+        return self.guests.get(self.selected_key) if self.selected_key else None
 
-    def select(self, uuid: str) -> None:
-        if uuid in self._index and uuid != self.selected_uuid:
-            self.selected_uuid = uuid
+    def select(self, key: tuple[str, str]) -> None:
+        if key in self._index and key != self.selected_key:
+            self.selected_key = key
             self._scroll_to_cursor()
             self.refresh()
-            self.post_message(self.Highlighted(uuid))
+            self.post_message(self.Highlighted(key[1]))
 
     def select_row(self, row: int) -> None:
         if self.order:
@@ -208,10 +219,12 @@ class GuestTable(ScrollView, can_focus=True):
         row = scroll_y + y - 1
         if row >= len(self.order):
             return Strip.blank(width, self.rich_style)
-        uuid = self.order[row]
-        guest = self.guests[uuid]
+        key = self.order[row]
+        guest = self.guests[key]
         base = self.rich_style
-        if uuid == self.selected_uuid:
+        if guest.host in self.offline_hosts:
+            base = base + Style(dim=True, italic=True)
+        if key == self.selected_key:
             base = base + self.get_component_rich_style("guest-table--cursor")
         now = time.time()
         cells = [c.cell(guest, now) for c in COLUMNS]

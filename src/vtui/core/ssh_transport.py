@@ -1,0 +1,125 @@
+"""The plumbing under an SSH tunnel: the ProxyCommand process and the local socket
+that libvirt connects to. No policy here; core.ssh decides what to connect to."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import tempfile
+
+import asyncssh
+
+from .errors import VtuiError
+
+
+class ProxyCommand:
+    """The ssh config's ProxyCommand, run on a socketpair as OpenSSH does, so that its
+    stderr becomes our error message instead of landing on the app's terminal."""
+
+    def __init__(self, argv: list[str]):
+        self.argv = argv
+        self.proc: asyncio.subprocess.Process | None = None
+        self._lines: list[str] = []
+        self._reader: asyncio.Task | None = None
+
+    async def start(self) -> socket.socket:
+        ours, theirs = socket.socketpair()
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.argv, stdin=theirs, stdout=theirs, stderr=asyncio.subprocess.PIPE,
+                start_new_session=True)
+        except OSError as exc:
+            ours.close()
+            raise VtuiError(f"cannot run the proxy command {self.argv[0]}: "
+                            f"{exc.strerror or exc}") from None
+        finally:
+            theirs.close()
+        self._reader = asyncio.ensure_future(self._read_stderr())
+        return ours
+
+    async def _read_stderr(self) -> None:
+        async for line in self.proc.stderr:
+            if len(self._lines) < 5:  # the first lines say why; later ones are fallout
+                self._lines.append(line.decode(errors="replace").strip())
+
+    async def first_error(self) -> str:
+        """Its first line on stderr (waiting briefly for a dying proxy to say it)."""
+        if self._reader is not None:
+            await asyncio.wait({self._reader}, timeout=0.5)
+        return next((line for line in self._lines if line), "")
+
+    async def stop(self) -> None:
+        """It exits by itself once the SSH side of the socketpair is closed; if not,
+        it is terminated, then killed."""
+        proc = self.proc
+        if proc is not None and proc.returncode is None:
+            for hurry, patience in ((None, 0.3), (proc.terminate, 2.0), (proc.kill, 2.0)):
+                if hurry is not None:
+                    try:
+                        hurry()
+                    except ProcessLookupError:
+                        break
+                try:
+                    await asyncio.wait_for(proc.wait(), patience)
+                    break
+                except TimeoutError:
+                    continue
+        if self._reader is not None:
+            self._reader.cancel()
+
+
+class LocalForwarder:
+    """A local unix socket whose connections are piped to a remote one over SSH.
+    (Not asyncssh's forward_local_path: closing must first wait for libvirt to let go
+    of its socket; hanging up under a connection libvirt is still tearing down makes
+    its client touch freed memory and print warnings on the terminal.)"""
+
+    def __init__(self, conn: asyncssh.SSHClientConnection, remote: str):
+        self.conn, self.remote = conn, remote
+        self._server: asyncio.AbstractServer | None = None
+        self._clients: set[asyncio.Task] = set()
+
+    async def start(self, path: str) -> None:
+        self._server = await asyncio.start_unix_server(self._serve, path)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self._clients.add(task)
+        try:
+            remote_reader, remote_writer = await self.conn.open_unix_connection(self.remote)
+            try:
+                await asyncio.gather(_pipe(reader, remote_writer), _pipe(remote_reader, writer))
+            finally:
+                remote_writer.close()
+        except (OSError, asyncssh.Error):
+            pass  # the SSH side failed: hanging up is all libvirt needs to know
+        finally:
+            writer.close()
+            self._clients.discard(task)
+
+    async def close(self, grace: float) -> None:
+        if self._server is not None:
+            self._server.close()
+        if self._clients and grace:
+            await asyncio.wait(self._clients, timeout=grace)
+        for task in self._clients:
+            task.cancel()
+
+
+async def _pipe(reader, writer) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+        writer.write_eof()
+    except (OSError, asyncssh.Error):
+        pass
+
+
+def private_dir() -> str:
+    """A fresh 0700 directory for the local socket; the runtime dir when there is one."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    if not (base and os.path.isdir(base) and os.access(base, os.W_OK)):
+        base = None
+    return tempfile.mkdtemp(prefix="vtui-ssh-", dir=base)
