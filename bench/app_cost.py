@@ -22,7 +22,9 @@ CHILD = r"""
 import asyncio, json, os, resource, sys, time
 t_start = float(sys.argv[3])
 from vtui.app import VtuiApp
+from vtui.core import gctune
 from vtui.core.fleet import Fleet
+gctune.tune()   # as the vtui command does at start
 
 async def main(uri, idle):
     fleet = Fleet(interval=2.0, readonly=True)

@@ -18,6 +18,7 @@ import libvirt
 sys.path.insert(0, str(Path(__file__).parent))
 from fleetgen import write_host  # noqa: E402
 
+from vtui.core import gctune  # noqa: E402
 from vtui.core.host import Host  # noqa: E402
 from vtui.core.stats import STATS_FLAGS, STATS_GROUPS  # noqa: E402
 
@@ -61,4 +62,5 @@ async def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
+    gctune.tune()     # as the vtui command does at start
     asyncio.run(main([int(a) for a in sys.argv[1:]] or [1000, 10000]))

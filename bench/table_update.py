@@ -87,4 +87,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    from vtui.core import gctune
+
+    gctune.tune()     # as the vtui command does at start
     asyncio.run(main())

@@ -39,6 +39,9 @@ def _batch_commands() -> set[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    from vtui.core import gctune
+
+    gctune.tune()
     if argv and argv[0] in _batch_commands():
         from vtui.batch import main as batch_main
 

@@ -99,7 +99,7 @@ class Host:
         self._listeners: list[Callable[[Change], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sampler = Sampler(self.name)
-        self._cpu_times: hostfacts.CpuTimes | None = None
+        self._probe = hostfacts.HostProbe()
         self._samples = 0
         self._flags_dirty = True
         self._flags_at = 0.0
@@ -288,7 +288,11 @@ class Host:
         conn = self.require_conn()
         began = time.monotonic()
         try:
-            result, flags, cpu = await self.call(self._sample_blocking, conn, began)
+            # guests and host numbers in two threads at once: libvirt multiplexes RPCs
+            # on one connection, so over a slow link a sample costs one round trip less
+            (result, flags), _ = await asyncio.gather(
+                self.call(self._sample_blocking, conn, began),
+                self.call(self._probe.refresh, conn, self.facts))
         except libvirt.libvirtError as exc:
             message = f"refresh failed: {libvirt_message(exc)}"
             alive = await self.call(self._is_alive, conn)
@@ -298,7 +302,7 @@ class Host:
                 self.error = message
                 self._emit(Change(self, error=message))
             raise VtuiError(message, host=self.name) from exc
-        change = self._merge(result, flags, cpu, began)
+        change = self._merge(result, flags, began)
         self.sample_seconds = time.monotonic() - began
         self._emit(change)
         return change
@@ -318,8 +322,7 @@ class Host:
             # events cover (un)define and managed save; autostart has no event of its own
             flags = self._read_flags(conn)
             self._flags_at = time.monotonic()
-        cpu = hostfacts.refresh_dynamic(conn, self.facts, self._cpu_times)
-        return result, flags, cpu
+        return result, flags
 
     @staticmethod
     def _read_flags(conn: libvirt.virConnect) -> dict[str, set[str]]:
@@ -331,7 +334,7 @@ class Host:
             "managed_save": uuids(libvirt.VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE),
         }
 
-    def _merge(self, result, flags, cpu, began: float) -> Change:
+    def _merge(self, result, flags, began: float) -> Change:
         """On the loop: insert new guests, drop vanished ones, apply flags."""
         change = Change(self, host_changed=True, guests=result.changed)
         for guest in result.new:
@@ -347,7 +350,6 @@ class Host:
             self._apply_flags(flags, change)
             self._flags_dirty = False
         self._samples += 1
-        self._cpu_times = cpu
         self.cpu_history.append(self.facts.cpu_pct or 0.0)
         self.last_sample_at = time.time()
         return change

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import libvirt
 from lxml import etree
 
-from .errors import libvirt_message
 from .model import HostFacts, Ksm, NumaCell
 
 
@@ -56,16 +55,6 @@ class CpuTimes:
     total_ns: int
 
 
-def read_cpu_times(conn: libvirt.virConnect) -> CpuTimes | None:
-    try:
-        stats = conn.getCPUStats(libvirt.VIR_NODE_CPU_STATS_ALL_CPUS)
-    except libvirt.libvirtError:
-        return None
-    idle = stats.get("idle", 0) + stats.get("iowait", 0)
-    busy = stats.get("kernel", 0) + stats.get("user", 0)
-    return CpuTimes(busy_ns=busy, total_ns=busy + idle)
-
-
 def cpu_percent(new: CpuTimes | None, old: CpuTimes | None) -> float | None:
     if new is None or old is None or new.total_ns <= old.total_ns:
         return None
@@ -73,54 +62,70 @@ def cpu_percent(new: CpuTimes | None, old: CpuTimes | None) -> float | None:
     return min(100.0 * busy / (new.total_ns - old.total_ns), 100.0)
 
 
-def read_memory_used(conn: libvirt.virConnect, total_kib: int) -> int | None:
-    try:
-        stats = conn.getMemoryStats(libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS)
-    except libvirt.libvirtError:
-        try:  # drivers without memory stats still know the free memory
-            return max(total_kib - conn.getFreeMemory() // 1024, 0)
-        except libvirt.libvirtError:
+class HostProbe:
+    """Reads a host's changing numbers each sample. A call the driver does not support
+    is not made again: over a slow link every round trip costs the whole latency."""
+
+    def __init__(self):
+        self.unsupported: set[str] = set()
+        self.cpu: CpuTimes | None = None
+
+    def _call(self, conn: libvirt.virConnect, name: str, *args):
+        """conn.<name>(*args), or None when this driver lacks it (now or before)."""
+        if name in self.unsupported:
             return None
-    reclaimable = stats.get("free", 0) + stats.get("buffers", 0) + stats.get("cached", 0)
-    return max(stats.get("total", total_kib) - reclaimable, 0)
+        try:
+            return getattr(conn, name)(*args)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() in (libvirt.VIR_ERR_NO_SUPPORT,
+                                        libvirt.VIR_ERR_OPERATION_UNSUPPORTED):
+                self.unsupported.add(name)
+                return None
+            raise
 
+    def refresh(self, conn: libvirt.virConnect, facts: HostFacts) -> None:
+        """Update the changing numbers of `facts` in place (a worker thread)."""
+        stats = self._call(conn, "getCPUStats", libvirt.VIR_NODE_CPU_STATS_ALL_CPUS)
+        cpu = None
+        if stats is not None:
+            idle = stats.get("idle", 0) + stats.get("iowait", 0)
+            busy = stats.get("kernel", 0) + stats.get("user", 0)
+            cpu = CpuTimes(busy_ns=busy, total_ns=busy + idle)
+        facts.cpu_pct = cpu_percent(cpu, self.cpu)
+        self.cpu = cpu
+        facts.memory_used_kib = self._memory_used(conn, facts.memory_total_kib)
+        self._numa_free(conn, facts.numa)
+        facts.ksm, facts.ksm_error = self._ksm(conn, facts.ksm)
 
-def read_numa_free(conn: libvirt.virConnect, cells: list[NumaCell]) -> None:
-    if not cells:
-        return
-    try:
-        free = conn.getCellsFreeMemory(0, len(cells))
-    except libvirt.libvirtError:
-        return
-    for cell, free_bytes in zip(cells, free):
-        cell.free_kib = min(free_bytes // 1024, cell.total_kib)
+    def _memory_used(self, conn: libvirt.virConnect, total_kib: int) -> int | None:
+        stats = self._call(conn, "getMemoryStats", libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS)
+        if stats is None:  # drivers without memory stats still know the free memory
+            free = self._call(conn, "getFreeMemory")
+            return None if free is None else max(total_kib - free // 1024, 0)
+        reclaimable = stats.get("free", 0) + stats.get("buffers", 0) + stats.get("cached", 0)
+        return max(stats.get("total", total_kib) - reclaimable, 0)
 
+    def _numa_free(self, conn: libvirt.virConnect, cells: list[NumaCell]) -> None:
+        if not cells:
+            return
+        free = self._call(conn, "getCellsFreeMemory", 0, len(cells))
+        for cell, free_bytes in zip(cells, free or ()):
+            cell.free_kib = min(free_bytes // 1024, cell.total_kib)
 
-def read_ksm(conn: libvirt.virConnect, last: Ksm | None) -> tuple[Ksm | None, str]:
-    """KSM counters, or None and why. 'Running' = the scanner made progress or
-    pages are merged; libvirt does not expose /sys/kernel/mm/ksm/run itself."""
-    try:
-        params = conn.getMemoryParameters()
-    except libvirt.libvirtError as exc:
-        return None, "not available (" + libvirt_message(exc) + ")"
-    if "shm_pages_shared" not in params:
-        return None, "not available on this host"
-    scans = params.get("shm_full_scans", 0)
-    ksm = Ksm(
-        pages_shared=params.get("shm_pages_shared", 0),
-        pages_sharing=params.get("shm_pages_sharing", 0),
-        full_scans=scans,
-        running=bool(params.get("shm_pages_sharing", 0))
-        or (last is not None and scans > last.full_scans),
-    )
-    return ksm, ""
-
-
-def refresh_dynamic(conn: libvirt.virConnect, facts: HostFacts, last_cpu: CpuTimes | None):
-    """Update the changing numbers in place; returns the new CPU counters."""
-    cpu = read_cpu_times(conn)
-    facts.cpu_pct = cpu_percent(cpu, last_cpu)
-    facts.memory_used_kib = read_memory_used(conn, facts.memory_total_kib)
-    read_numa_free(conn, facts.numa)
-    facts.ksm, facts.ksm_error = read_ksm(conn, facts.ksm)
-    return cpu
+    def _ksm(self, conn: libvirt.virConnect, last: Ksm | None) -> tuple[Ksm | None, str]:
+        """KSM counters, or None and why. 'Running' = the scanner made progress or
+        pages are merged; libvirt does not expose /sys/kernel/mm/ksm/run itself."""
+        params = self._call(conn, "getMemoryParameters")
+        if params is None:
+            return None, "not available (this host's driver does not report it)"
+        if "shm_pages_shared" not in params:
+            return None, "not available on this host"
+        scans = params.get("shm_full_scans", 0)
+        ksm = Ksm(
+            pages_shared=params.get("shm_pages_shared", 0),
+            pages_sharing=params.get("shm_pages_sharing", 0),
+            full_scans=scans,
+            running=bool(params.get("shm_pages_sharing", 0))
+            or (last is not None and scans > last.full_scans),
+        )
+        return ksm, ""

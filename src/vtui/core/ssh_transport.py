@@ -94,6 +94,10 @@ class LocalForwarder:
                 remote_writer.close()
         except (OSError, asyncssh.Error):
             pass  # the SSH side failed: hanging up is all libvirt needs to know
+        except asyncio.CancelledError:
+            # close() ends us; returning normally keeps asyncio's stream server from
+            # logging the cancellation as an error on the terminal
+            pass
         finally:
             writer.close()
             self._clients.discard(task)

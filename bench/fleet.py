@@ -1,0 +1,127 @@
+"""Benchmark 5: a fleet of 50 hosts x 200 guests, each reached through its own SSH
+tunnel (vtui's core/ssh.py), then the same with 100 ms of added one-way latency.
+
+The lab's host "a" runs sshd and a libvirtd that serves the test driver: every
+fleet host is `test+ssh://bench-a/<generated host file>`, a separate SSH connection,
+forwarded socket and libvirt connection. Latency comes from bench/delay_relay.py as
+the ssh ProxyCommand (this kernel has no netem). Needs root (network namespaces).
+
+    .venv/bin/python bench/fleet.py [--hosts 50] [--guests 200] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from fleetgen import write_host  # noqa: E402
+from tests.lab.hosts import Lab  # noqa: E402
+
+from vtui.core.fleet import Fleet  # noqa: E402
+from vtui.core.host import Change  # noqa: E402
+from vtui.core.targets import add_target  # noqa: E402
+
+INTERVAL = 2.0
+
+
+def ssh_config(lab: Lab, path: Path, delay: float) -> Path:
+    a, b = lab["a"], lab["b"]
+    if delay:   # from b's netns over the veth to a, through the delay line
+        proxy = (f"nsenter --net={b.netns_path} {sys.executable} "
+                 f"{ROOT / 'bench/delay_relay.py'} {delay} {a.ip} 22")
+    else:
+        proxy = (f"nsenter --net={a.netns_path} {sys.executable} "
+                 f"{ROOT / 'bench/delay_relay.py'} 0 {a.ip} 22")
+    path.write_text(f"Host bench-a\n  HostName {a.ip}\n  User root\n"
+                    f"  IdentityFile {lab.client_key}\n  UserKnownHostsFile {lab.known_hosts}\n"
+                    f"  ProxyCommand {proxy}\n")
+    return path
+
+
+async def run_fleet(lab: Lab, files: list[Path], delay: float, seconds: float) -> None:
+    cfg = ssh_config(lab, lab.root / f"bench_ssh_config_{delay}", delay)
+    fleet = Fleet(interval=INTERVAL, readonly=True)
+    for f in files:
+        add_target(fleet, f"test+ssh://bench-a{f}", ssh_config=str(cfg))
+    samples: dict[str, list[float]] = {name: [] for name in fleet.hosts}
+
+    def on_change(change: Change) -> None:
+        if change.host_changed and not change.event and not change.error:
+            samples[change.host.name].append(time.monotonic())
+
+    fleet.subscribe(on_change)
+    t0 = time.monotonic()
+    failures = await fleet.connect_all()
+    for failure in failures[:3]:
+        print(f"  failed: {failure}", flush=True)
+    connect = time.monotonic() - t0
+    guests = sum(len(h.guests) for h in fleet.hosts.values())
+    for s in samples.values():
+        s.clear()
+    # loop lag: how late a 10 ms ticker runs = how long a key would wait
+    lags: list[float] = []
+
+    async def ticker():
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + 0.01
+            await asyncio.sleep(0.01)
+            lags.append(loop.time() - due)
+
+    tick = asyncio.create_task(ticker())
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    w0 = time.monotonic()
+    await asyncio.sleep(seconds)
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    elapsed = time.monotonic() - w0
+    tick.cancel()
+    durations = [h.sample_seconds for h in fleet.hosts.values()]
+    gaps = [b - a for s in samples.values() for a, b in zip(s, s[1:])]
+    rounds = min(len(s) for s in samples.values())
+    cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    print(f"latency +{delay * 1000:.0f} ms each way: {len(fleet.hosts)} hosts, {guests} guests, "
+          f"{len(failures)} failed; connect all {connect:.1f} s")
+    print(f"  per-host sample: median {statistics.median(durations) * 1000:.0f} ms, "
+          f"max {max(durations) * 1000:.0f} ms; interval between a host's samples: median "
+          f"{statistics.median(gaps):.2f} s, max {max(gaps):.2f} s (target {INTERVAL:.1f} s); "
+          f"fewest rounds of any host in {elapsed:.0f} s: {rounds}")
+    print(f"  CPU {cpu * 60 / elapsed:.1f} CPU-s/min; event-loop lag median "
+          f"{statistics.median(lags) * 1000:.1f} ms, p99 "
+          f"{sorted(lags)[int(len(lags) * 0.99)] * 1000:.1f} ms, max {max(lags) * 1000:.1f} ms")
+    for failure in failures[:3]:
+        print(f"  failed: {failure}")
+    await fleet.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--hosts", type=int, default=50)
+    parser.add_argument("--guests", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    with Lab() as lab:
+        # one sshd stands in for 50 servers: let it take 50 handshakes at once
+        a = lab["a"]
+        config = a.dir / "sshd_config"
+        config.write_text(config.read_text() + "MaxStartups 200\nMaxSessions 200\n")
+        a.stop_sshd()
+        a.start_sshd()
+        files = [write_host(lab.root, args.guests, prefix=f"h{i:02d}") for i in range(args.hosts)]
+        for delay in (0.0, 0.1):
+            await run_fleet(lab, files, delay, args.seconds)
+
+
+if __name__ == "__main__":
+    from vtui.core import gctune
+
+    gctune.tune()     # as the vtui command does at start
+    asyncio.run(main())
