@@ -37,6 +37,9 @@ class VtuiApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(self.fleet_screen)
+        from vtui.screens.migrate_jobs import notify_job_endings
+
+        notify_job_endings(self)
         for note in self._notes:   # e.g. a broken saved-hosts file: said, not fatal
             self.notify(note, severity="warning", timeout=15)
         if self._connect_on_mount:
@@ -88,6 +91,8 @@ class VtuiApp(App):
                                         f"on {guest.host}",
                                         lambda a=action.id: fs.action_guest(a))
         if guest is not None:
+            yield SystemCommand(f"Migrate {guest.name}", "to another connected host",
+                                fs.action_migrate)
             yield SystemCommand(f"Console of {guest.name}", "serial console (Ctrl+] returns)",
                                 fs.action_console)
         from vtui.screens.console import open_consoles
@@ -101,6 +106,7 @@ class VtuiApp(App):
                                 lambda k=key: fs.action_sort(k))
         yield SystemCommand("Filter guests by state", "running, paused, shut off...",
                             fs.action_state_menu)
+        yield SystemCommand("Migration jobs", "progress, cancel, results", fs.action_jobs)
         yield SystemCommand("Hosts and connections", "add, edit, remove, connect saved hosts",
                             self.action_connections)
         yield SystemCommand("Host details", "facts and load of the selected guest's host",

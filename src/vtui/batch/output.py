@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+from vtui.core import units
+
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -73,3 +75,9 @@ def error_line(message: str) -> None:
 
 def pair(first: str, second: str) -> str:
     return f"{first}/{second}"
+
+
+def rate(bytes_per_sec: float | None) -> str:
+    """Bytes per second, short: '0', '512', '1.5K', '30M' (the column header says /s)."""
+    text = units.size(bytes_per_sec)
+    return text[:-1] if text.endswith("B") else text

@@ -12,10 +12,10 @@ EXIT_USAGE = 2         # bad arguments, unknown host name
 EXIT_UNREACHABLE = 3   # a host could not be connected
 EXIT_INTERRUPTED = 130
 
-EXIT_CODES_HELP = (
-    "exit status: 0 success, 1 operation failed, 2 bad usage, "
-    "3 a host could not be reached (the others are still reported)"
-)
+EXIT_CODES_HELP = """\
+exit status: 0 success, 1 operation failed, 2 bad usage, 3 a host could not be
+reached (what the other hosts answered is still printed), 130 interrupted.
+Output formats (--json, --csv) and exit status are documented in docs/json.md."""
 
 
 class UsageError(Exception):
@@ -24,7 +24,8 @@ class UsageError(Exception):
 
 class BatchParser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse would print the usage block and exit
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+        command = self.prog.removeprefix("vtui ")
+        raise UsageError(f"{command}: {message} (see '{self.prog} --help')")
 
 
 def new_parser(command: str, description: str) -> BatchParser:
@@ -72,6 +73,8 @@ def add_connection_options(parser: argparse.ArgumentParser, *, positional_hosts:
                        help="the shipped demo host (libvirt's test driver, no hypervisor)")
     group.add_argument("-r", "--readonly", action="store_true",
                        help="open read-only connections (actions are refused)")
+    group.add_argument("--ssh-config", metavar="FILE",
+                       help="extra ssh config file, read before ~/.ssh/config")
     group.add_argument("--timeout", type=positive_float, default=10.0, metavar="SECONDS",
                        help="give up connecting to a host after this long (default 10)")
 
@@ -97,6 +100,6 @@ def state_filter(text: str) -> set[str]:
         elif key in _STATE_WORDS:
             wanted.add(_STATE_WORDS[key])
         elif key:
-            choices = ", ".join(["active", "inactive", *sorted(_STATE_WORDS)])
+            choices = "running, paused, shutoff, crashed, pmsuspended, active, inactive"
             raise argparse.ArgumentTypeError(f"unknown state {word.strip()!r} (one of {choices})")
     return wanted

@@ -52,6 +52,8 @@ class FleetScreen(Screen):
         Binding("f", "state_menu", "State", id="filter.state"),
         Binding("i", "host_details", "Host", id="host.details"),
         Binding("c", "console", "Console", id="guest.console"),
+        Binding("m", "migrate", "Migrate", id="guest.migrate"),
+        Binding("J", "jobs", "Jobs", id="app.jobs", show=False),
         Binding("O", "consoles", "Consoles", id="app.consoles", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="filter.clear", show=False),
     ]
@@ -288,6 +290,24 @@ class FleetScreen(Screen):
             open_console(self.app, *target)
         except VtuiError as exc:
             self.notify(str(exc), severity="warning")
+
+    def action_migrate(self) -> None:
+        from vtui.screens.migrate import MigrateScreen
+
+        target = self._target()
+        if target is None:
+            return
+        host, guest = target
+        if host.readonly:
+            self.notify(f"cannot migrate {guest.name}: the connection to {host.name} is "
+                        "read-only (started with --readonly)", severity="warning")
+            return
+        self.app.push_screen(MigrateScreen(self.fleet, guest))
+
+    def action_jobs(self) -> None:
+        from vtui.screens.migrate_jobs import JobsScreen
+
+        self.app.push_screen(JobsScreen())
 
     def action_consoles(self) -> None:
         from vtui.screens.console import open_consoles

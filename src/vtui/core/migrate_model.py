@@ -1,0 +1,242 @@
+"""Plain data of a migration: what it is asked to do (options -> libvirt flags,
+parameters, URIs), how far it got (progress from job statistics), how it ended.
+Nothing here talks to libvirt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import libvirt
+
+from .host import Host
+from .units import size
+
+COPY_STORAGE = ("none", "full", "incremental")
+PASS, WARN, FAIL = "pass", "warn", "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One pre-flight result: a name, pass/warn/fail and one line for the user."""
+
+    name: str
+    status: str
+    message: str
+
+    @property
+    def line(self) -> str:
+        return f"{self.name}: {self.message}"
+
+
+def failures(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if c.status == FAIL]
+
+
+@dataclass(slots=True)
+class MigrationOptions:
+    live: bool = True                  # False: offline (moves the definition of a stopped guest)
+    persist: bool = True               # keep a persistent definition on the destination
+    undefine_source: bool = True       # remove the definition from the source afterwards
+    copy_storage: str = "none"         # "none", "full" or "incremental"
+    bandwidth_mib: int | None = None   # MiB/s; None = unlimited
+    max_downtime_ms: int | None = None
+    peer_to_peer: bool = False         # the source libvirtd talks to the destination itself
+    tunnelled: bool = False            # data through the libvirtd connection (needs p2p)
+    auto_converge: bool = False
+    post_copy: bool = False            # switch to post-copy after the first full pass
+    migration_uri: str = ""            # e.g. "tcp://10.77.0.2" or just "10.77.0.2"
+    dest_uri: str = ""                 # p2p: destination libvirt URI as the source sees it
+
+    def problems(self) -> list[str]:
+        """Why these options cannot work together, as sentences (empty if fine)."""
+        out = []
+        if self.copy_storage not in COPY_STORAGE:
+            out.append(f"copy storage must be one of {', '.join(COPY_STORAGE)}")
+        if self.bandwidth_mib is not None and self.bandwidth_mib <= 0:
+            out.append("bandwidth must be a positive number of MiB/s")
+        if self.max_downtime_ms is not None and self.max_downtime_ms <= 0:
+            out.append("maximum downtime must be a positive number of ms")
+        if self.tunnelled and not self.peer_to_peer:
+            out.append("tunnelled migration needs peer-to-peer")
+        if self.tunnelled and self.migration_uri:
+            out.append("tunnelled migration goes through libvirtd: leave the migration "
+                       "address empty")
+        if not self.live:
+            if not self.persist:
+                out.append("offline migration moves only the definition: "
+                           "persist on destination must stay on")
+            if self.copy_storage != "none":
+                out.append("offline migration copies no storage")
+            if self.post_copy:
+                out.append("post-copy applies to live migration only")
+        return out
+
+    def flags(self) -> int:
+        f = 0
+        if self.live:
+            f |= libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_ABORT_ON_ERROR
+        else:
+            f |= libvirt.VIR_MIGRATE_OFFLINE
+        if self.persist:
+            f |= libvirt.VIR_MIGRATE_PERSIST_DEST
+        if self.undefine_source:
+            f |= libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
+        if self.peer_to_peer:
+            f |= libvirt.VIR_MIGRATE_PEER2PEER
+            if self.tunnelled:
+                f |= libvirt.VIR_MIGRATE_TUNNELLED
+        if self.live:
+            if self.copy_storage == "full":
+                f |= libvirt.VIR_MIGRATE_NON_SHARED_DISK
+            elif self.copy_storage == "incremental":
+                f |= libvirt.VIR_MIGRATE_NON_SHARED_INC
+            if self.auto_converge:
+                f |= libvirt.VIR_MIGRATE_AUTO_CONVERGE
+            if self.post_copy:
+                f |= libvirt.VIR_MIGRATE_POSTCOPY
+        return f
+
+    def params(self) -> dict:
+        """Typed parameters for migrate3 / migrateToURI3 (max downtime is set apart)."""
+        p: dict = {}
+        if not self.live:
+            return p
+        if self.bandwidth_mib:
+            p[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = int(self.bandwidth_mib)
+        uri = migration_stream_uri(self.migration_uri)
+        if uri and not self.tunnelled:
+            p[libvirt.VIR_MIGRATE_PARAM_URI] = uri
+        return p
+
+    def describe(self) -> str:
+        words = ["live" if self.live else "offline"]
+        if self.live and self.copy_storage != "none":
+            words.append(f"copy storage ({self.copy_storage})")
+        if self.live and self.bandwidth_mib:
+            words.append(f"{self.bandwidth_mib} MiB/s")
+        if self.live and self.max_downtime_ms:
+            words.append(f"downtime <= {self.max_downtime_ms} ms")
+        for on, word in ((self.peer_to_peer, "peer-to-peer"), (self.tunnelled, "tunnelled"),
+                         (self.live and self.auto_converge, "auto-converge"),
+                         (self.live and self.post_copy, "post-copy"),
+                         (not self.persist, "transient on destination"),
+                         (not self.undefine_source, "source definition kept")):
+            if on:
+                words.append(word)
+        return ", ".join(words)
+
+
+def migration_stream_uri(address: str) -> str:
+    """'10.77.0.2' -> 'tcp://10.77.0.2'; a full URI is kept as is."""
+    address = address.strip()
+    if not address or "://" in address:
+        return address
+    if address.count(":") > 1 and not address.startswith("["):
+        address = f"[{address}]"   # a bare IPv6 address
+    return f"tcp://{address}"
+
+
+def peer_uri(dst: Host, options: MigrationOptions) -> str:
+    """The destination's libvirt URI as the *source* libvirtd must open it (p2p).
+    Our own URI for it may be a local socket or an SSH tunnel only we can use, so
+    unless the user gave one, it is qemu+ssh to the name the destination calls itself."""
+    if options.dest_uri:
+        return options.dest_uri
+    parts = urlsplit(dst.uri)
+    if parts.hostname and "socket=" not in parts.query:
+        return dst.uri
+    driver = (dst.facts.driver if dst.facts else "") or parts.scheme.partition("+")[0] or "qemu"
+    target = getattr(dst.tunnel, "target", None)
+    user = getattr(target, "user", None)
+    hostname = dst.facts.hostname if dst.facts and dst.facts.hostname else dst.name
+    return f"{driver.lower()}+ssh://{user + '@' if user else ''}{hostname}/system"
+
+
+# job states
+RUNNING, COMPLETED, FAILED, CANCELLED = "running", "completed", "failed", "cancelled"
+# phases shown while running (then the final state)
+STARTING, SETUP, COPYING_STORAGE, COPYING_MEMORY = ("starting", "setting up", "copying storage",
+                                                    "copying memory")
+CONVERGING, POST_COPY, CANCELLING = "re-sending dirty memory", "post-copy", "cancelling"
+
+
+@dataclass(slots=True)
+class MigrationProgress:
+    """One sample of a running migration (bytes, bytes/s, seconds)."""
+
+    phase: str = STARTING
+    elapsed: float = 0.0
+    data_total: int = 0
+    data_processed: int = 0
+    data_remaining: int = 0
+    memory_total: int = 0
+    memory_processed: int = 0
+    memory_remaining: int = 0
+    disk_total: int = 0
+    disk_processed: int = 0
+    disk_remaining: int = 0
+    transfer_bps: float | None = None
+    dirty_bps: float | None = None
+    iteration: int = 0
+    expected_downtime_ms: int | None = None
+    eta: float | None = None
+
+    @property
+    def fraction(self) -> float | None:
+        """How much of what is left to send has been sent, 0..1 (None before it is known)."""
+        if not self.data_total:
+            return None
+        return min(max(1 - self.data_remaining / self.data_total, 0.0), 1.0)
+
+
+@dataclass(slots=True)
+class MigrationSummary:
+    total_seconds: float
+    downtime_ms: int | None
+    data_bytes: int
+    memory_bytes: int
+    disk_bytes: int
+    iterations: int
+
+    @property
+    def average_bps(self) -> float | None:
+        return self.data_bytes / self.total_seconds if self.total_seconds > 0 else None
+
+    def line(self) -> str:
+        downtime = "-" if self.downtime_ms is None else f"{self.downtime_ms} ms"
+        return (f"{size(self.data_bytes)} moved in {self.total_seconds:.1f} s, "
+                f"downtime {downtime}")
+
+
+def phase_of(stats: dict, post_copy: bool) -> str:
+    """The phase of a running migration, from its job statistics."""
+    if post_copy:
+        return POST_COPY
+    if not stats.get("data_total") and not stats.get("disk_total"):
+        return SETUP
+    if stats.get("disk_remaining", 0) > 0 and not stats.get("memory_processed"):
+        return COPYING_STORAGE  # disks are mirrored before memory moves
+    return CONVERGING if stats.get("memory_iteration", 0) >= 2 else COPYING_MEMORY
+
+
+def progress_from_stats(stats: dict, phase: str, elapsed: float,
+                        last: MigrationProgress | None) -> MigrationProgress:
+    """Turn virDomainGetJobStats' dict into a MigrationProgress."""
+    p = MigrationProgress(phase=phase, elapsed=elapsed)
+    for key in ("data_total", "data_processed", "data_remaining", "memory_total",
+                "memory_processed", "memory_remaining", "disk_total", "disk_processed",
+                "disk_remaining"):
+        setattr(p, key, int(stats.get(key, 0)))
+    p.iteration = int(stats.get("memory_iteration", 0))
+    if "downtime" in stats:
+        p.expected_downtime_ms = int(stats["downtime"])
+    rate = stats.get("memory_bps", 0) + stats.get("disk_bps", 0)
+    if not rate and last is not None and elapsed > last.elapsed:
+        rate = max(p.data_processed - last.data_processed, 0) / (elapsed - last.elapsed)
+    p.transfer_bps = float(rate) if rate else None
+    if stats.get("memory_dirty_rate"):
+        p.dirty_bps = float(stats["memory_dirty_rate"] * stats.get("memory_page_size", 4096))
+    if p.transfer_bps and p.data_total:
+        p.eta = p.data_remaining / p.transfer_bps
+    return p
