@@ -7,6 +7,7 @@ import secrets
 
 import pytest
 
+from tests.support import guest_on, until
 from vtui.core.console import (
     GUEST_STOPPED,
     SEND_CHUNK,
@@ -41,15 +42,6 @@ class Output:
             if loop.time() > end:
                 raise AssertionError(f"{pattern!r} not seen; got {bytes(self.data[-300:])!r}")
             await asyncio.sleep(0.02)
-
-
-async def until(predicate, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        if loop.time() > end:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def on_domain(host: Host, uuid: str, method: str) -> None:
@@ -87,16 +79,6 @@ async def host(local_host):
     await h.connect()
     yield h
     await h.close()
-
-
-async def guest_on(host: Host, name: str):
-    """The guest the fixture just made, once the host has sampled it."""
-    for _ in range(50):
-        guest = host.find(name)
-        if guest is not None:
-            return guest
-        await host.sample()
-    raise AssertionError(f"{name} never showed up on {host.name}")
 
 
 async def test_boot_output_is_kept_and_echo_comes_back(host, make_guest, local_host, tmp_path):

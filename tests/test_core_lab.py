@@ -6,20 +6,12 @@ import asyncio
 
 import pytest
 
+from tests.support import until
 from vtui.core.actions import delete_guest, run_action
 from vtui.core.errors import VtuiError
 from vtui.core.host import Host
 
 pytestmark = pytest.mark.lab
-
-
-async def until(predicate, timeout=20.0, step=0.05):
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        if loop.time() > end:
-            raise AssertionError(f"condition not met within {timeout:.0f} s")
-        await asyncio.sleep(step)
 
 
 @pytest.fixture

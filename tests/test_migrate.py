@@ -18,6 +18,7 @@ import libvirt
 import pytest
 from lxml import etree
 
+from tests.support import guest_on, until
 from vtui.core.console import GuestConsole
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
@@ -46,24 +47,6 @@ async def hosts(lab):
     await b.connect()
     yield a, b
     await asyncio.gather(a.close(), b.close())
-
-
-async def until(predicate, timeout: float = 15.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        if loop.time() > end:
-            raise AssertionError(f"{what} not met within {timeout:.0f} s")
-        await asyncio.sleep(0.05)
-
-
-async def guest_on(host: Host, name: str) -> Guest:
-    for _ in range(50):
-        guest = host.find(name)
-        if guest is not None:
-            return guest
-        await host.sample()
-    raise AssertionError(f"{name} never showed up on {host.name}")
 
 
 def domain_on(uri: str, uuid: str) -> tuple[int, bool] | None:

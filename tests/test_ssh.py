@@ -20,6 +20,7 @@ import asyncssh
 import libvirt
 import pytest
 
+from tests.support import until
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
 from vtui.core.host import Host, HostStatus
@@ -53,16 +54,6 @@ class Asker:
     async def secret(self, prompt):
         self.prompts.append(prompt)
         return self.answer
-
-
-async def until(predicate, timeout: float, what: str = "condition") -> float:
-    """Wait for predicate(); return how long it took."""
-    began = time.monotonic()
-    while not predicate():
-        if time.monotonic() - began > timeout:
-            raise AssertionError(f"{what} not met within {timeout:.0f} s")
-        await asyncio.sleep(0.1)
-    return time.monotonic() - began
 
 
 def lab_config(lab, tmp_path: Path, name: str = "ssh_config", *, known_hosts: str | None = None,
