@@ -38,11 +38,11 @@ async def test_lifecycle_actions_with_events(host, make_guest, local_host):
 
     await run_action(host, guest, "suspend")
     await until(lambda: f"{name} suspended" in events, timeout=5)
-    assert host.find(name).state == "paused"
+    await until(lambda: host.find(name).state == "paused", timeout=5)
 
     await run_action(host, guest, "resume")
     await until(lambda: f"{name} resumed" in events, timeout=5)
-    assert host.find(name).state == "running"
+    await until(lambda: host.find(name).state == "running", timeout=5)
 
     await run_action(host, guest, "shutdown")      # the ACPI request is accepted
     await run_action(host, guest, "destroy")

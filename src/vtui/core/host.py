@@ -14,7 +14,7 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -30,6 +30,7 @@ from .stats import STATS_FLAGS, STATS_GROUPS
 from .uri import display_name, is_local
 
 FLAGS_EVERY = 60.0     # seconds between re-reads of persistent/autostart/managed-save flags
+CLOSE_GRACE = 10.0     # seconds close() waits for running calls before giving up on them
 KEEPALIVE = (5, 3)     # seconds between probes, missed probes before the link is dead
 
 
@@ -96,6 +97,7 @@ class Host:
         self.conn: libvirt.virConnect | None = None
         self.paused = False                           # a hidden view may stop the sampler
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"virt-{self.name}")
+        self._inflight: set[Future] = set()
         self._listeners: list[Callable[[Change], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sampler = Sampler(self.name)
@@ -122,8 +124,12 @@ class Host:
 
     async def call(self, fn: Callable, *args, **kwargs):
         """Run a blocking libvirt call in this host's threads and await it."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        # Tracked until the thread is really done (not when the awaiting task is
+        # cancelled): close() must not free the connection under a running call.
+        future = self._executor.submit(functools.partial(fn, *args, **kwargs))
+        self._inflight.add(future)
+        future.add_done_callback(self._inflight.discard)
+        return await asyncio.wrap_future(future)
 
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
@@ -213,11 +219,29 @@ class Host:
             if task is not None:
                 task.cancel()
         conn, self.conn = self.conn, None
-        if conn is not None:
+        if conn is not None and await self._idle():
             await self.call(self._close_blocking, conn)
+        # (a call stuck on a dead host keeps its connection: leaked, never freed under it)
         if self.tunnel is not None:
             await self.tunnel.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _idle(self) -> bool:
+        """Wait until no libvirt call of this host is running (True), or give up.
+        libvirt frees a connection on close even while another thread is inside a
+        call on it, so a connection is only closed when nothing runs."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + CLOSE_GRACE
+        while self._inflight:
+            if loop.time() > end:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+    async def _close_when_idle(self, conn: libvirt.virConnect) -> None:
+        """Free a dead connection once no call can be using it."""
+        if await self._idle():
+            await self.call(self._close_blocking, conn)
 
     def _close_blocking(self, conn: libvirt.virConnect) -> None:
         try:
@@ -249,7 +273,7 @@ class Host:
         self.error = message
         dead, self.conn = self.conn, None
         if dead is not None:  # free its resources; its close callback is ignored now
-            self._spawn(self.call(self._close_blocking, dead))
+            self._spawn(self._close_when_idle(dead))
         self._emit(Change(self, host_changed=True, guests=set(self.guests), error=message))
         if self._reconnector is None or self._reconnector.done():
             self._reconnector = asyncio.ensure_future(self._reconnect())
@@ -293,6 +317,8 @@ class Host:
             result, flags = await self.call(self._sample_blocking, conn, began)
         except libvirt.libvirtError as exc:
             message = f"refresh failed: {libvirt_message(exc)}"
+            if conn is not self.conn:  # already marked disconnected: don't touch it again
+                raise VtuiError(message, host=self.name) from exc
             alive = await self.call(self._is_alive, conn)
             if not alive:
                 self._mark_disconnected(message)
