@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from vtui.core.uri import demo_uri
 from vtui.screens.choice import ChoiceScreen
 from vtui.screens.confirm import ConfirmScreen
+from vtui.screens.host import HostScreen
 
 from .helpers import demo_app, notifications, select, shown_names, wait_for, wait_loaded
 
@@ -155,3 +157,34 @@ async def test_unknown_uri_is_reported_and_the_app_keeps_running():
         await pilot.press("F")                           # no guest: a message, no crash
         await pilot.pause(0.1)
         assert any("no guest selected" in m for m in notifications(app))
+
+
+async def test_hidden_screen_pauses_sampling_and_catches_up():
+    app = demo_app(uris=[demo_uri(), demo_uri()])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: app.fleet_screen.table.row_count >= 60, pilot)
+        a, b = app.fleet.hosts.values()
+        await pilot.press("tab", "enter")                # host list -> details of host a
+        await wait_for(lambda: isinstance(app.screen, HostScreen), pilot)
+        assert app.screen.host is a and not a.paused and b.paused
+        select_b = next(g for g in b.guests.values() if g.state == "running")
+        await b.call(lambda: b.conn.lookupByUUIDString(select_b.uuid).suspend())
+        await wait_for(lambda: select_b.state == "paused", pilot)   # events still arrive
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is app.fleet_screen, pilot)
+        assert not a.paused and not b.paused
+        table = app.fleet_screen.table
+        assert table.guests[(b.name, select_b.uuid)].state == "paused"
+
+
+async def test_collapsed_host_leaves_the_table_and_stops_sampling():
+    app = demo_app(uris=[demo_uri(), demo_uri()])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: app.fleet_screen.table.row_count >= 60, pilot)
+        a, _b = app.fleet.hosts.values()
+        await pilot.press("tab", "space")
+        assert a.paused
+        assert all(g.host != a.name for g in map(app.fleet_screen.table.guests.get,
+                                                 app.fleet_screen.table.order))
+        await pilot.press("space")
+        assert not a.paused and app.fleet_screen.table.row_count >= 60

@@ -111,7 +111,18 @@ class FleetScreen(Screen):
         self._show_history()
         self._show_status()
 
+    def on_screen_suspend(self) -> None:
+        # Nobody sees the numbers now: stop sampling (lifecycle events still arrive),
+        # except for a host whose details screen is what replaced us.
+        shown = getattr(self.app.screen, "host", None)
+        for host in self.fleet.hosts.values():
+            if host is not shown:
+                host.paused = True
+
     def on_screen_resume(self) -> None:
+        collapsed = self.table.hidden_hosts
+        for host in self.fleet.hosts.values():
+            host.paused = host.name in collapsed
         pending, self._pending = self._pending, {}
         for name, (changed, removed) in pending.items():
             host = self.fleet.hosts.get(name)
