@@ -61,18 +61,19 @@ class Sampler:
 
     def process(self, guests: dict[str, Guest], records, began: float, info_of) -> SampleResult:
         result = SampleResult()
-        last_records = self._last
+        # the hot loop of a big fleet: look-ups bound to locals once
+        last_records, seen_add, guest_of = self._last.get, result.seen.add, guests.get
         for dom, rec in records:
             uuid = dom.UUIDString()
-            result.seen.add(uuid)
-            guest = guests.get(uuid)
+            seen_add(uuid)
+            guest = guest_of(uuid)
             if guest is None:
                 guest = Guest(uuid=uuid, name=dom.name(), host=self.host_name, state="")
                 self.apply_info(guest, info_of(dom, rec))
                 self.update(guest, rec, began)
                 result.new.append(guest)
                 continue
-            last = last_records.get(uuid)
+            last = last_records(uuid)
             if last is not None and last[1] and last[0] == rec:
                 continue  # nothing moved since a sample that already showed "no change"
             if self.update(guest, rec, began):
