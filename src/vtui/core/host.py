@@ -131,6 +131,12 @@ class Host:
         future.add_done_callback(self._inflight.discard)
         return await asyncio.wrap_future(future)
 
+    def track(self, future: Future) -> None:
+        """Count a call running on a caller's own thread (a migration lasting minutes)
+        as using this host's connection, so close() never frees it underneath."""
+        self._inflight.add(future)
+        future.add_done_callback(self._inflight.discard)
+
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)

@@ -166,12 +166,13 @@ class MigrationJob:
         return self._src_dom
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         poller = asyncio.ensure_future(self._poll()) if self.options.live else None
         try:
             src_conn, dst_conn = self.src_host.require_conn(), self.dst_host.require_conn()
-            stats = await loop.run_in_executor(self._thread, self._migrate_blocking,
-                                               src_conn, dst_conn)
+            future = self._thread.submit(self._migrate_blocking, src_conn, dst_conn)
+            self.src_host.track(future)       # both connections are in use until it returns
+            self.dst_host.track(future)
+            stats = await asyncio.wrap_future(future)
         except libvirt.libvirtError as exc:
             await self._finish_failed(libvirt_message(exc))
         except VtuiError as exc:
