@@ -18,14 +18,13 @@ import shutil
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Protocol
 from urllib.parse import quote
 
 import asyncssh
 
 from .errors import VtuiError
 from .known_hosts import known_hosts_files, save_host_key, trusted_keys, user_known_hosts_file
+from .ssh_target import Asker, RefusingAsker, SshTarget
 from .ssh_transport import LocalForwarder, ProxyCommand, private_dir
 
 CONNECT_TIMEOUT = 15.0
@@ -33,46 +32,6 @@ KEEPALIVE = (5, 3)   # seconds between SSH keepalives, unanswered ones before th
 SYSTEM_SOCKET = "/run/libvirt/libvirt-sock"
 SYSTEM_SOCKET_RO = "/run/libvirt/libvirt-sock-ro"
 PASSWORD_TRIES = 3
-
-
-class Asker(Protocol):
-    """How the tunnel asks its user; the app shows modals, scripts may refuse."""
-
-    async def confirm_host_key(self, host: str, fingerprint: str, key_type: str) -> bool: ...
-
-    async def secret(self, prompt: str) -> str | None:
-        """A passphrase or password, or None if the user declined."""
-
-
-class RefusingAsker:
-    """For unattended use: unknown host keys are refused, no secrets are given."""
-
-    async def confirm_host_key(self, host: str, fingerprint: str, key_type: str) -> bool:
-        return False
-
-    async def secret(self, prompt: str) -> str | None:
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class SshTarget:
-    host: str                       # a hostname or a Host alias of the ssh config
-    user: str | None = None         # None: the ssh config's User, else the local user
-    port: int | None = None         # None: the ssh config's Port, else 22
-    libvirt: str = "system"         # the remote daemon: system, or the user's session
-    socket: str | None = None       # remote libvirt socket, when not the usual one
-    readonly: bool = False          # use the read-only system socket
-    driver: str = "qemu"
-    key_file: str | None = None     # an identity file instead of the config's
-    ssh_config: str | None = None   # extra ssh config read before ~/.ssh/config
-
-    @property
-    def uri(self) -> str:
-        """The equivalent libvirt URI, for display."""
-        user = f"{self.user}@" if self.user else ""
-        port = f":{self.port}" if self.port else ""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.driver}+ssh://{user}{host}{port}/{self.libvirt}"
 
 
 class _Client(asyncssh.SSHClient):

@@ -21,7 +21,7 @@ from .config import SavedHost
 from .errors import VtuiError
 from .fleet import Fleet
 from .host import Host
-from .ssh import Asker, SshTarget, SshTunnel
+from .ssh_target import Asker, SshTarget
 from .uri import display_name
 
 _NAME = r"[A-Za-z0-9_](?:[A-Za-z0-9_.%+-]*[A-Za-z0-9_])?"
@@ -127,6 +127,8 @@ def add_target(fleet: Fleet, text: str, *, readonly: bool | None = None,
     if spec.ssh is not None:
         target = replace(spec.ssh, readonly=ro,
                          ssh_config=str(ssh_config) if ssh_config else spec.ssh.ssh_config)
+        from .ssh import SshTunnel  # asyncssh is only imported when a host needs it
+
         tunnel = SshTunnel(target, asker)
     return fleet.add(spec.uri, name=spec.name, readonly=ro, tunnel=tunnel)
 

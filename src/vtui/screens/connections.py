@@ -16,7 +16,7 @@ from vtui.core.config import SavedHost
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
 from vtui.core.host import Host, HostStatus
-from vtui.core.ssh import Asker
+from vtui.core.ssh_target import Asker
 from vtui.core.targets import add_target, validate_saved
 from vtui.screens.confirm import ConfirmScreen
 from vtui.screens.hostkey import AppAsker
