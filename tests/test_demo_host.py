@@ -16,6 +16,8 @@ from pathlib import Path
 import libvirt
 import pytest
 
+from vtui.core.stats import STATS_GROUPS
+
 MiB = 1024  # KiB
 GiB = 1024 * MiB  # KiB
 
@@ -149,15 +151,7 @@ def test_all_domain_stats_has_a_record_per_guest(
 
     # Asking for every group (as vtui does) must not fail either, even though
     # the 9.0 test driver only fills in the state group.
-    groups = (
-        libvirt.VIR_DOMAIN_STATS_STATE
-        | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
-        | libvirt.VIR_DOMAIN_STATS_BALLOON
-        | libvirt.VIR_DOMAIN_STATS_VCPU
-        | libvirt.VIR_DOMAIN_STATS_INTERFACE
-        | libvirt.VIR_DOMAIN_STATS_BLOCK
-    )
-    assert len(conn.getAllDomainStats(groups)) == len(domains)
+    assert len(conn.getAllDomainStats(STATS_GROUPS)) == len(domains)
 
 
 def test_guest_shapes_are_varied_and_realistic(domains: list[libvirt.virDomain]) -> None:

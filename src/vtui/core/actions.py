@@ -98,22 +98,29 @@ def _blocking(action_id: str, dom: libvirt.virDomain) -> None:
         raise ValueError(action_id)
 
 
-async def run_action(host: Host, guest: Guest, action_id: str) -> None:
-    """Do `action_id` to `guest`. Raises VtuiError naming host, guest and reason."""
-    action = ACTIONS[action_id]
+def _allowed(action: Action, host: Host, guest: Guest) -> libvirt.virConnect:
+    """The connection to act through, or a VtuiError saying why not."""
     why = refusal(action, guest, host.readonly)
     if why:
         raise VtuiError(why, host=host.name)
-    conn = host.require_conn()
+    return host.require_conn()
 
-    def work():
-        _blocking(action_id, _lookup(conn, guest))
 
+async def _on_guest(host: Host, guest: Guest, what: str, work):
+    """Run work() in the host's threads; a libvirt failure becomes one clear line."""
     try:
-        await host.call(work)
+        return await host.call(work)
     except libvirt.libvirtError as exc:
-        raise VtuiError(f"cannot {action.label}: {libvirt_message(exc)}",
+        raise VtuiError(f"cannot {what}: {libvirt_message(exc)}",
                         host=host.name, guest=guest.name) from exc
+
+
+async def run_action(host: Host, guest: Guest, action_id: str) -> None:
+    """Do `action_id` to `guest`. Raises VtuiError naming host, guest and reason."""
+    action = ACTIONS[action_id]
+    conn = _allowed(action, host, guest)
+    await _on_guest(host, guest, action.label,
+                    lambda: _blocking(action_id, _lookup(conn, guest)))
     if action_id.startswith("autostart"):
         guest.autostart = action_id == "autostart_on"  # no event exists for autostart
 
@@ -149,22 +156,14 @@ async def storage_of(host: Host, guest: Guest) -> list[str]:
             found.append(path)
         return found
 
-    try:
-        return await host.call(work)
-    except libvirt.libvirtError as exc:
-        raise VtuiError(f"cannot list storage: {libvirt_message(exc)}",
-                        host=host.name, guest=guest.name) from exc
+    return await _on_guest(host, guest, "list storage", work)
 
 
 async def delete_guest(host: Host, guest: Guest, volumes: list[str] | None = None) -> list[str]:
     """Undefine a shut-off guest, then delete the given volumes. The definition goes
     first so a guest is never left defined with missing disks. Returns volumes that
     could not be deleted (as messages)."""
-    action = ACTIONS["undefine"]
-    why = refusal(action, guest, host.readonly)
-    if why:
-        raise VtuiError(why, host=host.name)
-    conn = host.require_conn()
+    conn = _allowed(ACTIONS["undefine"], host, guest)
 
     def work():
         dom = _lookup(conn, guest)
@@ -185,8 +184,4 @@ async def delete_guest(host: Host, guest: Guest, volumes: list[str] | None = Non
                 failures.append(f"{path}: {libvirt_message(exc)}")
         return failures
 
-    try:
-        return await host.call(work)
-    except libvirt.libvirtError as exc:
-        raise VtuiError(f"cannot delete: {libvirt_message(exc)}",
-                        host=host.name, guest=guest.name) from exc
+    return await _on_guest(host, guest, "delete", work)
