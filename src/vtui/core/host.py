@@ -368,11 +368,15 @@ class Host:
     def _merge(self, result, flags, began: float) -> Change:
         """On the loop: insert new guests, drop vanished ones, apply flags."""
         change = Change(self, host_changed=True, guests=result.changed)
+        unknown_start = False
         for guest in result.new:
             if guest.active and guest.started_at is None:
                 guest.started_at = self._local_start_time(guest.name)
+                unknown_start |= guest.started_at is None
             self.guests[guest.uuid] = guest
             change.guests.add(guest.uuid)
+        if unknown_start and hasattr(self.tunnel, "run"):
+            self._spawn(self._learn_remote_start_times())
         for uuid in set(self.guests) - result.seen:
             if not self._sampler.event_since(uuid, began):  # an event may have added it since
                 self._forget(uuid)
@@ -402,6 +406,33 @@ class Host:
             return os.stat(f"/run/libvirt/qemu/{name}.pid").st_mtime
         except OSError:
             return None
+
+    async def _learn_remote_start_times(self) -> None:
+        """Uptime of guests already running when we connected: QEMU's pid files on the
+        host were written when each started. Read over the SSH session, with the host's
+        own clock, so clock skew between the machines does not matter."""
+        if not (self.uri.startswith("qemu") and self.uri.rstrip("/").endswith("/system")):
+            return
+        try:
+            out = await self.tunnel.run(
+                "date +%s; stat -c '%Y %n' /run/libvirt/qemu/*.pid 2>/dev/null")
+        except VtuiError:
+            return  # no shell, no uptime: the column shows '-'
+        lines = out.splitlines()
+        if not lines or not lines[0].strip().isdigit():
+            return
+        now, remote_now, ages = time.time(), int(lines[0]), {}
+        for line in lines[1:]:
+            mtime, _, path = line.partition(" ")   # guest names may contain spaces
+            if mtime.isdigit() and path.endswith(".pid"):
+                ages[os.path.basename(path)[:-4]] = remote_now - int(mtime)
+        change = Change(self)
+        for guest in self.guests.values():
+            if guest.active and guest.started_at is None and guest.name in ages:
+                guest.started_at = now - ages[guest.name]
+                change.guests.add(guest.uuid)
+        if change.guests:
+            self._emit(change)
 
     def _forget(self, uuid: str) -> None:
         self.guests.pop(uuid, None)

@@ -335,6 +335,18 @@ class SshTunnel:
         if callback is not None:
             callback(f"SSH connection to {self.target.host} lost: {reason}")
 
+    async def run(self, command: str, timeout: float = 10.0) -> str:
+        """Run a shell command on the host over this SSH connection (for facts libvirt
+        does not report); its stdout, or a VtuiError."""
+        conn = self._conn
+        if conn is None:
+            raise VtuiError(f"{self.target.host}: not connected")
+        try:
+            result = await asyncio.wait_for(conn.run(command, check=False), timeout)
+        except (asyncssh.Error, OSError, TimeoutError) as exc:
+            raise VtuiError(f"{self.target.host}: remote command failed: {exc}") from None
+        return str(result.stdout or "")
+
     async def close(self, grace: float = 1.0) -> None:
         """Close the local socket (after up to `grace` s for libvirt to hang up first),
         then the SSH connection; remove the private directory. Idempotent."""
