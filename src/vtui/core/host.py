@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
-import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -20,14 +19,14 @@ from typing import Protocol
 
 import libvirt
 
-from . import hostfacts
+from . import hostfacts, uptime
 from .errors import VtuiError, libvirt_message
 from .events import ensure_event_loop
 from .model import Guest, HostFacts
-from .sampler import HISTORY, Sampler, info_if_needed
+from .sampler import HISTORY, Sampler, info_if_needed, read_flags, read_one_guest
 from .states import EVENT_STATE, event_name
 from .stats import STATS_FLAGS, STATS_GROUPS
-from .uri import display_name, is_local
+from .uri import display_name
 
 FLAGS_EVERY = 60.0     # seconds between re-reads of persistent/autostart/managed-save flags
 CLOSE_GRACE = 10.0     # seconds close() waits for running calls before giving up on them
@@ -350,20 +349,10 @@ class Host:
         flags = None
         if self._flags_dirty or time.monotonic() - self._flags_at > FLAGS_EVERY:
             # events cover (un)define and managed save; autostart has no event of its own
-            flags = self._read_flags(conn)
+            flags = read_flags(conn)
             self._flags_at = time.monotonic()
         self._probe.refresh(conn, self.facts)
         return result, flags
-
-    @staticmethod
-    def _read_flags(conn: libvirt.virConnect) -> dict[str, set[str]]:
-        def uuids(flag):
-            return {d.UUIDString() for d in conn.listAllDomains(flag)}
-        return {
-            "persistent": uuids(libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT),
-            "autostart": uuids(libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART),
-            "managed_save": uuids(libvirt.VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE),
-        }
 
     def _merge(self, result, flags, began: float) -> Change:
         """On the loop: insert new guests, drop vanished ones, apply flags."""
@@ -399,37 +388,15 @@ class Host:
                 change.guests.add(uuid)
 
     def _local_start_time(self, name: str) -> float | None:
-        """For a local qemu:///system guest, its pidfile was written when it started."""
-        if not (is_local(self.uri) and self.uri.startswith("qemu")):
-            return None
-        try:
-            return os.stat(f"/run/libvirt/qemu/{name}.pid").st_mtime
-        except OSError:
-            return None
+        return uptime.local_start_time(self.uri, name)
 
     async def _learn_remote_start_times(self) -> None:
-        """Uptime of guests already running when we connected: QEMU's pid files on the
-        host were written when each started. Read over the SSH session, with the host's
-        own clock, so clock skew between the machines does not matter."""
-        if not (self.uri.startswith("qemu") and self.uri.rstrip("/").endswith("/system")):
-            return
-        try:
-            out = await self.tunnel.run(
-                "date +%s; stat -c '%Y %n' /run/libvirt/qemu/*.pid 2>/dev/null")
-        except VtuiError:
-            return  # no shell, no uptime: the column shows '-'
-        lines = out.splitlines()
-        if not lines or not lines[0].strip().isdigit():
-            return
-        now, remote_now, ages = time.time(), int(lines[0]), {}
-        for line in lines[1:]:
-            mtime, _, path = line.partition(" ")   # guest names may contain spaces
-            if mtime.isdigit() and path.endswith(".pid"):
-                ages[os.path.basename(path)[:-4]] = remote_now - int(mtime)
+        """Uptime of guests already running when we connected (see core/uptime.py)."""
+        starts = await uptime.remote_start_times(self.uri, self.tunnel)
         change = Change(self)
         for guest in self.guests.values():
-            if guest.active and guest.started_at is None and guest.name in ages:
-                guest.started_at = now - ages[guest.name]
+            if guest.active and guest.started_at is None and guest.name in starts:
+                guest.started_at = starts[guest.name]
                 change.guests.add(guest.uuid)
         if change.guests:
             self._emit(change)
@@ -470,7 +437,7 @@ class Host:
             return
         began = time.monotonic()
         try:
-            row = await self.call(self._guest_blocking, conn, uuid)
+            row = await self.call(read_one_guest, conn, uuid)
         except libvirt.libvirtError:
             return  # the next regular sample will tell
         change = Change(self)
@@ -489,20 +456,6 @@ class Host:
             guest.persistent, guest.autostart, guest.has_managed_save = persistent, autostart, managed
             change.guests.add(uuid)
         self._emit(change)
-
-    @staticmethod
-    def _guest_blocking(conn: libvirt.virConnect, uuid: str):
-        try:
-            dom = conn.lookupByUUIDString(uuid)
-        except libvirt.libvirtError as exc:
-            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-                return None
-            raise
-        stats = conn.domainListGetStats([dom], STATS_GROUPS, STATS_FLAGS)
-        rec = stats[0][1] if stats else {}
-        info = dom.info()
-        return (dom.name(), rec, info, bool(dom.isPersistent()), bool(dom.autostart())
-                if dom.isPersistent() else False, bool(dom.hasManagedSaveImage()))
 
     # -- queries used by views and scripts ------------------------------------------------
     def counts_by_state(self) -> dict[str, int]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import libvirt
 
 from .model import Guest
-from .stats import Counters, apply_rates, apply_record, counters_of
+from .stats import STATS_FLAGS, STATS_GROUPS, Counters, apply_rates, apply_record, counters_of
 
 HISTORY = 60           # samples of CPU history kept per guest and host
 
@@ -117,3 +117,31 @@ def info_if_needed(dom: libvirt.virDomain, rec: dict):
     """Drivers whose stats lack vCPUs/memory (the test driver) need one info() call,
     made once when the guest is first seen."""
     return dom.info() if "vcpu.current" not in rec else None
+
+
+def read_flags(conn: libvirt.virConnect) -> dict[str, set[str]]:
+    """UUIDs of the persistent, autostarting and managed-saved guests: three calls
+    for the whole host instead of three per guest."""
+    def uuids(flag):
+        return {d.UUIDString() for d in conn.listAllDomains(flag)}
+    return {
+        "persistent": uuids(libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT),
+        "autostart": uuids(libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART),
+        "managed_save": uuids(libvirt.VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE),
+    }
+
+
+def read_one_guest(conn: libvirt.virConnect, uuid: str):
+    """One guest after an event: (name, record, info, persistent, autostart, managed
+    save), or None when it no longer exists."""
+    try:
+        dom = conn.lookupByUUIDString(uuid)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return None
+        raise
+    stats = conn.domainListGetStats([dom], STATS_GROUPS, STATS_FLAGS)
+    rec = stats[0][1] if stats else {}
+    persistent = bool(dom.isPersistent())
+    return (dom.name(), rec, dom.info(), persistent,
+            bool(dom.autostart()) if persistent else False, bool(dom.hasManagedSaveImage()))
