@@ -19,6 +19,9 @@ async def test_sort_by_memory_then_name():
         await pilot.press("M")                           # again: reversed
         assert app.fleet_screen.table.selected_guest is not None
         assert shown_names(app)[0] in ("vpn-edge", "tmp-debug-shell")   # 512 MiB
+        await pilot.press("M")                           # descending again...
+        web = [n for n in shown_names(app) if n in ("web-01", "web-02", "web-03")]
+        assert web == ["web-01", "web-02", "web-03"]     # ...equal memory: name order
         await pilot.press("N")
         names = shown_names(app)
         assert names == sorted(names, key=str.lower)

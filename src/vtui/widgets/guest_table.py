@@ -126,11 +126,17 @@ class GuestTable(ScrollView, can_focus=True):
         column = COLUMN_BY_KEY[self.sort_key]
         guests = self.guests
 
-        def sort_key(key: tuple[str, str]):
-            guest = guests[key]
-            return (column.sort(guest), guest.name.lower(), key)
-
-        self.order.sort(key=sort_key, reverse=self.sort_reverse)
+        # Ties stay in name order whichever way the column sorts: numbers are negated
+        # for a descending sort (one pass, the hot case: by CPU every refresh); text
+        # columns sorted descending take two stable passes.
+        sort, order = column.sort, self.order
+        if not self.sort_reverse:
+            order.sort(key=lambda k: (sort(guests[k]), guests[k].name.lower(), k))
+        elif column.numeric:
+            order.sort(key=lambda k: (-sort(guests[k]), guests[k].name.lower(), k))
+        else:
+            order.sort(key=lambda k: (guests[k].name.lower(), k))
+            order.sort(key=lambda k: sort(guests[k]), reverse=True)
         self._index = {key: i for i, key in enumerate(self.order)}
         width = sum(self._widths) + GAP * len(self._widths)
         self.virtual_size = Size(width, len(self.order) + 1)
