@@ -110,3 +110,15 @@ def make_guest(lab, guest_image):
 
     if made:
         _in_thread(cleanup)
+
+
+@pytest.fixture
+def private_home(tmp_path, monkeypatch):
+    """A HOME and XDG config of the test's own, and no ssh agent: SSH tests must never
+    read or write the machine's ~/.ssh."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    return home

@@ -26,17 +26,8 @@ from vtui.core.fleet import Fleet
 from vtui.core.host import Host, HostStatus
 from vtui.core.targets import add_target
 
-pytestmark = pytest.mark.lab
-
-
-@pytest.fixture(autouse=True)
-def private_home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    return home
+# never the machine's own ~/.ssh or agent
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("private_home")]
 
 
 class Asker:

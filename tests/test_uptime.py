@@ -10,15 +10,8 @@ from tests.support import until
 from vtui.core.fleet import Fleet
 from vtui.core.targets import add_target
 
-pytestmark = pytest.mark.lab
-
-
-@pytest.fixture(autouse=True)
-def private_home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+# never the machine's own ~/.ssh or agent
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("private_home")]
 
 
 async def test_uptime_of_a_guest_started_before_connecting(lab, make_guest):

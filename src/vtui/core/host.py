@@ -58,7 +58,6 @@ class Host(LinkKeeping):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sampler = Sampler(self.name)
         self._probe = hostfacts.HostProbe()
-        self._samples = 0
         self._flags_dirty = True
         self._flags_at = 0.0
         self._poller: asyncio.Task | None = None
@@ -83,8 +82,7 @@ class Host(LinkKeeping):
         # Tracked until the thread is really done (not when the awaiting task is
         # cancelled): close() must not free the connection under a running call.
         future = self._executor.submit(functools.partial(fn, *args, **kwargs))
-        self._inflight.add(future)
-        future.add_done_callback(self._inflight.discard)
+        self.track(future)
         return await asyncio.wrap_future(future)
 
     def track(self, future: Future) -> None:
@@ -241,7 +239,6 @@ class Host(LinkKeeping):
         if flags is not None:
             self._apply_flags(flags, change)
             self._flags_dirty = False
-        self._samples += 1
         self.cpu_history.append(self.facts.cpu_pct or 0.0)
         self.last_sample_at = time.time()
         return change
@@ -317,7 +314,7 @@ class Host(LinkKeeping):
             name, rec, info, persistent, autostart, managed = row
             guest = self.guests.get(uuid)
             if guest is None:
-                guest = self.guests[uuid] = Guest(uuid=uuid, name=name, host=self.name, state="")
+                guest = self.guests[uuid] = self._sampler.new_guest(uuid, name)
             guest.name = name
             Sampler.apply_info(guest, info)
             self._sampler.update(guest, rec, began)

@@ -43,6 +43,10 @@ class Sampler:
         self._last: dict[str, tuple[dict, bool]] = {}
         self._event_at: dict[str, float] = {}
 
+    def new_guest(self, uuid: str, name: str) -> Guest:
+        """A guest seen for the first time; its record fills in the rest."""
+        return Guest(uuid=uuid, name=name, host=self.host_name, state="")
+
     def note_event(self, uuid: str) -> None:
         """A lifecycle event is newer than any sample already in flight."""
         self._event_at[uuid] = time.monotonic()
@@ -68,7 +72,7 @@ class Sampler:
             seen_add(uuid)
             guest = guest_of(uuid)
             if guest is None:
-                guest = Guest(uuid=uuid, name=dom.name(), host=self.host_name, state="")
+                guest = self.new_guest(uuid, dom.name())
                 self.apply_info(guest, info_of(dom, rec))
                 self.update(guest, rec, began)
                 result.new.append(guest)

@@ -104,12 +104,16 @@ class FleetScreen(Screen):
             removed |= change.removed
             return
         if change.guests or change.removed:
-            self.table.sync([host.guests[u] for u in change.guests if u in host.guests],
-                            [(host.name, u) for u in change.removed])
+            self._sync_host(host, change.guests, change.removed)
         if change.host_changed:
             self._show_hosts()
         self._show_history()
         self._show_status()
+
+    def _sync_host(self, host: Host, changed: set[str], removed: set[str]) -> None:
+        """Hand one host's changed and removed UUIDs to the table."""
+        self.table.sync([host.guests[u] for u in changed if u in host.guests],
+                        [(host.name, u) for u in removed])
 
     def on_screen_suspend(self) -> None:
         # Nobody sees the numbers now: stop sampling (lifecycle events still arrive),
@@ -127,8 +131,7 @@ class FleetScreen(Screen):
         for name, (changed, removed) in pending.items():
             host = self.fleet.hosts.get(name)
             if host is not None:
-                self.table.sync([host.guests[u] for u in changed if u in host.guests],
-                                [(name, u) for u in removed])
+                self._sync_host(host, changed, removed)
         self._show_hosts()
         self._show_history()
         self._show_status()
