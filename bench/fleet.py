@@ -27,8 +27,8 @@ from fleetgen import write_host  # noqa: E402
 from tests.lab.hosts import Lab  # noqa: E402
 
 from vtui.core.fleet import Fleet  # noqa: E402
+from vtui.core.fleet.targets import add_target  # noqa: E402
 from vtui.core.host import Change  # noqa: E402
-from vtui.core.targets import add_target  # noqa: E402
 
 INTERVAL = 2.0
 

@@ -20,7 +20,7 @@ from fleetgen import write_host  # noqa: E402
 
 from vtui.core import gctune  # noqa: E402
 from vtui.core.host import Host  # noqa: E402
-from vtui.core.stats import STATS_FLAGS, STATS_GROUPS  # noqa: E402
+from vtui.core.host.stats import STATS_FLAGS, STATS_GROUPS  # noqa: E402
 
 ROUNDS = 10
 

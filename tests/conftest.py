@@ -7,7 +7,7 @@
                          busy=False, serial=True) -> name; removed again afterwards
 
 Tests using these get the `lab` marker automatically (deselect with -m "not lab").
-No libvirt event loop is registered here: the app does that (vtui.core.events).
+No libvirt event loop is registered here: the app does that (vtui.core.host.events).
 """
 
 from __future__ import annotations

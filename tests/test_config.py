@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from vtui.core import config
-from vtui.core.config import SavedHost
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
-from vtui.core.ssh import SshTunnel
-from vtui.core.targets import add_target, autoconnect_hosts, parse_target, validate_saved
+from vtui.core.fleet.targets import add_target, autoconnect_hosts, parse_target, validate_saved
+from vtui.core.settings import saved_hosts as config
+from vtui.core.settings.saved_hosts import SavedHost
+from vtui.core.ssh.tunnel import SshTunnel
 
 
 @pytest.fixture(autouse=True)

@@ -10,13 +10,12 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, Input, Static
 
-from vtui.core import config
-from vtui.core.config import SavedHost
 from vtui.core.fleet import Fleet
 from vtui.core.host import HostStatus
-from vtui.screens.confirm import ConfirmScreen
+from vtui.core.settings import saved_hosts as config
+from vtui.core.settings.saved_hosts import SavedHost
 from vtui.screens.connections import ConnectionsScreen, HostForm
-from vtui.screens.hostkey import AppAsker, HostKeyScreen, SecretScreen
+from vtui.screens.dialogs import AppAsker, ConfirmScreen, HostKeyScreen, SecretScreen
 
 
 @pytest.fixture(autouse=True)

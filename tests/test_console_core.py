@@ -8,7 +8,7 @@ import secrets
 import pytest
 
 from tests.support import guest_on, until
-from vtui.core.console import (
+from vtui.core.guests.console import (
     GUEST_STOPPED,
     SEND_CHUNK,
     ConsoleBusy,

@@ -12,11 +12,10 @@ from textual.app import App, ComposeResult
 
 from tests.ui.helpers import wait_for
 from vtui.app import VtuiApp
-from vtui.core.console import GuestConsole
 from vtui.core.fleet import Fleet
-from vtui.screens.choice import ChoiceScreen
-from vtui.screens.confirm import ConfirmScreen
+from vtui.core.guests.console import GuestConsole
 from vtui.screens.console import ConsoleScreen, open_console, open_consoles
+from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen
 from vtui.widgets.terminal import Terminal, key_to_bytes
 
 ESCAPE = "ctrl+right_square_bracket"
@@ -248,7 +247,7 @@ async def test_guest_without_serial_gets_a_clear_line(make_guest, local_host):
 async def test_console_over_an_ssh_tunnel(lab, make_guest, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))      # only the lab's ssh config is read
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    targets = pytest.importorskip("vtui.core.targets")   # vtui's own SSH tunnels
+    targets = pytest.importorskip("vtui.core.fleet.targets")   # vtui's own SSH tunnels
     name = make_guest(lab["b"], paused=True)
     fleet = Fleet(interval=2.0)
     remote = targets.add_target(fleet, "lab-b", ssh_config=lab.ssh_config)

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from tests.support import until
-from vtui.core.actions import delete_guest, run_action
 from vtui.core.errors import VtuiError
+from vtui.core.guests.lifecycle import delete_guest, run_action
 from vtui.core.host import Host
 
 pytestmark = pytest.mark.lab

@@ -16,7 +16,7 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from vtui.core.stats import STATS_GROUPS
+from vtui.core.host.stats import STATS_GROUPS
 
 MiB = 1024  # KiB
 GiB = 1024 * MiB  # KiB

@@ -19,11 +19,12 @@ import pytest
 from lxml import etree
 
 from tests.support import guest_on, until
-from vtui.core.console import GuestConsole
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
+from vtui.core.fleet.targets import add_target
+from vtui.core.guests.console import GuestConsole
 from vtui.core.host import Host, HostStatus
-from vtui.core.migrate import (
+from vtui.core.migration import (
     FAIL,
     MigrationJob,
     MigrationJobs,
@@ -33,7 +34,6 @@ from vtui.core.migrate import (
     preflight,
 )
 from vtui.core.model import Guest
-from vtui.core.targets import add_target
 
 pytestmark = pytest.mark.lab
 

@@ -15,11 +15,11 @@ from textual.widgets import Button, DataTable, Select, Static
 from vtui.app import VtuiApp
 from vtui.core.fleet import Fleet
 from vtui.core.host import HostStatus
-from vtui.core.migrate import MigrationJobs
+from vtui.core.migration import MigrationJobs
 from vtui.core.uri import demo_uri
-from vtui.screens.confirm import ConfirmScreen
-from vtui.screens.migrate import MigrateScreen
-from vtui.screens.migrate_jobs import JobsScreen, MigrationProgressView
+from vtui.screens.dialogs import ConfirmScreen
+from vtui.screens.migration.form import MigrateScreen
+from vtui.screens.migration.jobs import JobsScreen, MigrationProgressView
 
 from .ui.helpers import demo_app, wait_for
 

@@ -23,8 +23,8 @@ import pytest
 from tests.support import until
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
+from vtui.core.fleet.targets import add_target
 from vtui.core.host import Host, HostStatus
-from vtui.core.targets import add_target
 
 # never the machine's own ~/.ssh or agent
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("private_home")]

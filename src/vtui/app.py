@@ -8,9 +8,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from vtui.core.actions import ACTIONS, refusal
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
+from vtui.core.guests.lifecycle import ACTIONS, refusal
 from vtui.core.host import Change, HostStatus
 from vtui.screens.fleet import FleetScreen
 
@@ -37,7 +37,7 @@ class VtuiApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(self.fleet_screen)
-        from vtui.screens.migrate_jobs import notify_job_endings
+        from vtui.screens.migration.jobs import notify_job_endings
 
         notify_job_endings(self)
         for note in self._notes:   # e.g. a broken saved-hosts file: said, not fatal

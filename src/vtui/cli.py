@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from vtui.core.errors import VtuiError
     from vtui.core.fleet import Fleet
-    from vtui.core.targets import add_target, autoconnect_hosts
-    from vtui.screens.hostkey import AppAsker
+    from vtui.core.fleet.targets import add_target, autoconnect_hosts
+    from vtui.screens.dialogs import AppAsker
 
     fleet = Fleet(interval=args.interval, readonly=args.readonly)
     asker = AppAsker()   # host keys and passphrases are asked inside the app, once it runs

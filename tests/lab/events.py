@@ -1,7 +1,7 @@
 """The process-wide libvirt event loop, for tests that need streams or events.
 
 libvirt accepts one event implementation per process, so always go through the app's
-own `vtui.core.events.ensure_event_loop()`; the fallback below (same behaviour) only
+own `vtui.core.host.events.ensure_event_loop()`; the fallback below (same behaviour) only
 exists for when the app module is missing.
 """
 
@@ -15,7 +15,7 @@ _started = False
 
 def ensure_event_loop() -> None:
     try:
-        from vtui.core.events import ensure_event_loop as app_impl
+        from vtui.core.host.events import ensure_event_loop as app_impl
     except ImportError:
         app_impl = _fallback
     app_impl()

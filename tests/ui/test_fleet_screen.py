@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from vtui.core.uri import demo_uri
-from vtui.screens.choice import ChoiceScreen
-from vtui.screens.confirm import ConfirmScreen
+from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen
 from vtui.screens.host import HostScreen
 
 from .helpers import demo_app, notifications, select, shown_names, wait_for, wait_loaded

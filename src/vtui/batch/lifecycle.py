@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from vtui.core.actions import run_action
 from vtui.core.errors import VtuiError
+from vtui.core.guests.lifecycle import run_action
 from vtui.core.host import Host
 from vtui.core.model import Guest
 from vtui.core.states import PAUSED, RUNNING, SHUTOFF

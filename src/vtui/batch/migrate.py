@@ -1,4 +1,4 @@
-"""`vtui migrate GUEST --to HOST`: the core's migration job (vtui.core.migrate: the
+"""`vtui migrate GUEST --to HOST`: the core's migration job (vtui.core.migration: the
 same pre-flight checks and job as the TUI), with progress on stderr and the summary
 on stdout. Ctrl-C cancels the migration; the guest keeps running on the source."""
 
@@ -13,7 +13,7 @@ from vtui.core import units
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
 from vtui.core.host import Host
-from vtui.core.migrate import (
+from vtui.core.migration import (
     WARN,
     MigrationJob,
     MigrationJobs,

@@ -34,7 +34,7 @@ class Unreachable(Exception):
 def add_host_text(fleet: Fleet, text: str, args: argparse.Namespace) -> Host:
     """A HOST argument (saved name, ssh target, alias) added to the fleet. Unknown host
     keys are refused and no password is asked: batch mode never prompts."""
-    from vtui.core.targets import add_target  # SSH support costs 0.5 s of imports
+    from vtui.core.fleet.targets import add_target  # SSH support costs 0.5 s of imports
 
     try:
         return add_target(fleet, text, readonly=args.readonly or None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .states import ACTIVE_STATES
+from vtui.core.states import ACTIVE_STATES
 
 
 @dataclass(slots=True)

@@ -26,7 +26,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Static
 
-from vtui.core.console import (
+from vtui.core.errors import VtuiError
+from vtui.core.guests.console import (
     GUEST_STOPPED,
     ConsoleBusy,
     GuestConsole,
@@ -34,11 +35,9 @@ from vtui.core.console import (
     NoConsole,
     devices,
 )
-from vtui.core.errors import VtuiError
 from vtui.core.host import Change, Host, HostStatus
 from vtui.core.model import Guest
-from vtui.screens.choice import ChoiceScreen
-from vtui.screens.confirm import ConfirmScreen
+from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen
 from vtui.widgets.terminal import ESCAPE_KEY, Terminal
 
 MENU_KEY = "ctrl+backslash"

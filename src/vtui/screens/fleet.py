@@ -8,14 +8,13 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Sparkline, Static
 
-from vtui.core.actions import ACTIONS, delete_guest, refusal, run_action, storage_of
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
+from vtui.core.guests.lifecycle import ACTIONS, delete_guest, refusal, run_action, storage_of
 from vtui.core.host import Change, Host, HostStatus
 from vtui.core.model import Guest
 from vtui.core.states import FILTER_STATES
-from vtui.screens.choice import ChoiceScreen
-from vtui.screens.confirm import ConfirmScreen
+from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen
 from vtui.screens.host import HostScreen
 from vtui.widgets.guest_columns import COLUMNS
 from vtui.widgets.guest_table import GuestTable
@@ -306,7 +305,7 @@ class FleetScreen(Screen):
             self.notify(str(exc), severity="warning")
 
     def action_migrate(self) -> None:
-        from vtui.screens.migrate import MigrateScreen
+        from vtui.screens.migration.form import MigrateScreen
 
         target = self._target()
         if target is None:
@@ -319,7 +318,7 @@ class FleetScreen(Screen):
         self.app.push_screen(MigrateScreen(self.fleet, guest))
 
     def action_jobs(self) -> None:
-        from vtui.screens.migrate_jobs import JobsScreen
+        from vtui.screens.migration.jobs import JobsScreen
 
         self.app.push_screen(JobsScreen())
 

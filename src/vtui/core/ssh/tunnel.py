@@ -22,10 +22,15 @@ from urllib.parse import quote
 
 import asyncssh
 
-from .errors import VtuiError
-from .known_hosts import known_hosts_files, save_host_key, trusted_keys, user_known_hosts_file
-from .ssh_target import Asker, RefusingAsker, SshTarget
-from .ssh_transport import LocalForwarder, ProxyCommand, private_dir
+from vtui.core.errors import VtuiError
+from vtui.core.ssh.known_hosts import (
+    known_hosts_files,
+    save_host_key,
+    trusted_keys,
+    user_known_hosts_file,
+)
+from vtui.core.ssh.target import Asker, RefusingAsker, SshTarget
+from vtui.core.ssh.transport import LocalForwarder, ProxyCommand, private_dir
 
 CONNECT_TIMEOUT = 15.0
 KEEPALIVE = (5, 3)   # seconds between SSH keepalives, unanswered ones before the link is dead

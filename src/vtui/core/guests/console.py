@@ -21,9 +21,9 @@ from typing import BinaryIO
 import libvirt
 from lxml import etree
 
-from .errors import VtuiError, libvirt_message
-from .events import ensure_event_loop
-from .host import Host
+from vtui.core.errors import VtuiError, libvirt_message
+from vtui.core.host import Host
+from vtui.core.host.events import ensure_event_loop
 
 RECV_CHUNK = 65536
 SEND_CHUNK = 4096

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import time
 
-from .errors import VtuiError
-from .uri import is_local
+from vtui.core.errors import VtuiError
+from vtui.core.uri import is_local
 
 PID_DIR = "/run/libvirt/qemu"
 REMOTE_COMMAND = f"date +%s; stat -c '%Y %n' {PID_DIR}/*.pid 2>/dev/null"

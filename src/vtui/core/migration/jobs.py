@@ -25,37 +25,27 @@ from concurrent.futures import ThreadPoolExecutor
 
 import libvirt
 
-from .errors import VtuiError, libvirt_message
-from .host import Host
-from .migrate_checks import preflight
-from .migrate_model import (
+from vtui.core.errors import VtuiError, libvirt_message
+from vtui.core.host import Host
+from vtui.core.migration.checks import Check, failures, preflight
+from vtui.core.migration.options import (
+    MigrationOptions,
+    peer_uri,
+)
+from vtui.core.migration.progress import (
     CANCELLED,
     CANCELLING,
     COMPLETED,
-    COPY_STORAGE,
-    FAIL,
     FAILED,
-    PASS,
     POST_COPY,
     RUNNING,
-    WARN,
-    Check,
-    MigrationOptions,
     MigrationProgress,
     MigrationSummary,
-    failures,
-    migration_stream_uri,
-    peer_uri,
     phase_of,
     progress_from_stats,
 )
-from .model import Guest
-from .states import state_name
-
-__all__ = ["CANCELLED", "COMPLETED", "COPY_STORAGE", "FAIL", "FAILED", "PASS", "RUNNING", "WARN",
-           "Check", "MigrationJob", "MigrationJobs", "MigrationOptions", "MigrationProgress",
-           "MigrationRefused", "MigrationSummary", "default_jobs", "failures",
-           "migration_stream_uri", "peer_uri", "preflight", "start_migration"]
+from vtui.core.model import Guest
+from vtui.core.states import state_name
 
 POLL_SECONDS = 0.5
 

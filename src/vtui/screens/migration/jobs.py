@@ -1,5 +1,5 @@
 """A migration job on screen: its live progress (with cancel, asked first) and the
-list of every migration of the session. The core (vtui.core.migrate) does the work."""
+list of every migration of the session. The core (vtui.core.migration) does the work."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from textual.widget import Widget
 from textual.widgets import Button, DataTable, Label, ProgressBar, Static
 
 from vtui.core.errors import VtuiError
-from vtui.core.migrate import MigrationJob, MigrationJobs, default_jobs
+from vtui.core.migration import MigrationJob, MigrationJobs, default_jobs
 from vtui.core.units import size
-from vtui.screens.confirm import ConfirmScreen
+from vtui.screens.dialogs import ConfirmScreen
 
 
 def clock(seconds: float | None) -> str:
@@ -129,7 +129,7 @@ def ask_cancel(app, job: MigrationJob) -> None:
 class MigrationProgressScreen(ModalScreen[None]):
     """A running or finished job, opened from the jobs list."""
 
-    CSS_PATH = "migrate.tcss"
+    CSS_PATH = "migration.tcss"
     BINDINGS = [Binding("escape", "dismiss(None)", "Close", id="migration.close"),
                 Binding("c", "cancel_job", "Cancel migration", id="migration.cancel")]
 
@@ -152,7 +152,7 @@ class MigrationProgressScreen(ModalScreen[None]):
 class JobsScreen(ModalScreen[None]):
     """Every migration of this session with its state; Enter opens one."""
 
-    CSS_PATH = "migrate.tcss"
+    CSS_PATH = "migration.tcss"
     BINDINGS = [Binding("escape", "dismiss(None)", "Close", id="jobs.close"),
                 Binding("enter", "open_job", "Progress", id="jobs.open"),
                 Binding("c", "cancel_job", "Cancel migration", id="jobs.cancel"),

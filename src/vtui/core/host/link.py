@@ -11,8 +11,8 @@ import asyncio
 
 import libvirt
 
-from .errors import VtuiError, libvirt_message
-from .hoststate import Change, HostStatus
+from vtui.core.errors import VtuiError, libvirt_message
+from vtui.core.host.state import Change, HostStatus
 
 CLOSE_GRACE = 10.0     # seconds to wait for running calls before leaving a connection be
 

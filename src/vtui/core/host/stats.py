@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import libvirt
 
-from .model import Guest
-from .states import PAUSED, reason_text, state_name
+from vtui.core.model import Guest
+from vtui.core.states import PAUSED, reason_text, state_name
 
 STATS_GROUPS = (
     libvirt.VIR_DOMAIN_STATS_STATE

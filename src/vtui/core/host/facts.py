@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import libvirt
 from lxml import etree
 
-from .model import HostFacts, Ksm, NumaCell
+from vtui.core.model import HostFacts, Ksm, NumaCell
 
 
 def version_text(number: int) -> str:

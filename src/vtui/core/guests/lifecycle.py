@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import libvirt
 from lxml import etree
 
-from .errors import VtuiError, libvirt_message
-from .host import Host
-from .model import Guest
+from vtui.core.errors import VtuiError, libvirt_message
+from vtui.core.host import Host
+from vtui.core.model import Guest
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,18 +16,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import libvirt
 
-from . import hostfacts, uptime
-from .errors import VtuiError, libvirt_message
-from .events import ensure_event_loop
-from .hoststate import Change, HostStatus, Tunnel
-from .link import LinkKeeping
-from .model import Guest, HostFacts
-from .sampler import HISTORY, Sampler, info_if_needed, read_flags, read_one_guest
-from .states import EVENT_STATE, event_name
-from .stats import STATS_FLAGS, STATS_GROUPS
-from .uri import display_name
-
-__all__ = ["Change", "Host", "HostStatus", "Tunnel"]
+from vtui.core.errors import VtuiError, libvirt_message
+from vtui.core.host import facts as hostfacts
+from vtui.core.host import uptime
+from vtui.core.host.events import ensure_event_loop
+from vtui.core.host.link import LinkKeeping
+from vtui.core.host.sampler import HISTORY, Sampler, info_if_needed, read_flags, read_one_guest
+from vtui.core.host.state import Change, HostStatus, Tunnel
+from vtui.core.host.stats import STATS_FLAGS, STATS_GROUPS
+from vtui.core.model import Guest, HostFacts
+from vtui.core.states import EVENT_STATE, event_name
+from vtui.core.uri import display_name
 
 FLAGS_EVERY = 60.0     # seconds between re-reads of persistent/autostart/managed-save flags
 KEEPALIVE = (5, 3)     # seconds between probes, missed probes before the link is dead

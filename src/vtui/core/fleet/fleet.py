@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 
-from .errors import VtuiError
-from .host import Change, Host, Tunnel
-from .model import Guest
-from .uri import display_name
+from vtui.core.errors import VtuiError
+from vtui.core.host import Change, Host, Tunnel
+from vtui.core.model import Guest
+from vtui.core.uri import display_name
 
 
 class Fleet:

@@ -16,13 +16,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import config
-from .config import SavedHost
-from .errors import VtuiError
-from .fleet import Fleet
-from .host import Host
-from .ssh_target import Asker, SshTarget
-from .uri import display_name
+from vtui.core.errors import VtuiError
+from vtui.core.fleet import Fleet
+from vtui.core.host import Host
+from vtui.core.settings import saved_hosts as config
+from vtui.core.settings.saved_hosts import SavedHost
+from vtui.core.ssh.target import Asker, SshTarget
+from vtui.core.uri import display_name
 
 _NAME = r"[A-Za-z0-9_](?:[A-Za-z0-9_.%+-]*[A-Za-z0-9_])?"
 _SHORT = re.compile(
@@ -127,7 +127,7 @@ def add_target(fleet: Fleet, text: str, *, readonly: bool | None = None,
     if spec.ssh is not None:
         target = replace(spec.ssh, readonly=ro,
                          ssh_config=str(ssh_config) if ssh_config else spec.ssh.ssh_config)
-        from .ssh import SshTunnel  # asyncssh is only imported when a host needs it
+        from vtui.core.ssh.tunnel import SshTunnel  # asyncssh is only imported when a host needs it
 
         tunnel = SshTunnel(target, asker)
     return fleet.add(spec.uri, name=spec.name, readonly=ro, tunnel=tunnel)

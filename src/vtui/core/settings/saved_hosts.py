@@ -21,7 +21,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import VtuiError
+from vtui.core.errors import VtuiError
 
 LIBVIRT_PATHS = ("system", "session")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .host import Host
+    from vtui.core.host import Host
 
 
 class Tunnel(Protocol):

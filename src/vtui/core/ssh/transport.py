@@ -10,7 +10,7 @@ import tempfile
 
 import asyncssh
 
-from .errors import VtuiError
+from vtui.core.errors import VtuiError
 
 
 class ProxyCommand:

@@ -1,5 +1,5 @@
 """The migrate form: destination and options, the pre-flight checks line by line, then
-the job's live progress in place. The work is the core's (vtui.core.migrate)."""
+the job's live progress in place. The work is the core's (vtui.core.migration)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from textual.widgets import (
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
 from vtui.core.host import HostStatus
-from vtui.core.migrate import (
+from vtui.core.migration import (
     COPY_STORAGE,
     WARN,
     Check,
@@ -35,7 +35,7 @@ from vtui.core.migrate import (
     preflight,
 )
 from vtui.core.model import Guest
-from vtui.screens.migrate_jobs import MigrationProgressView, ask_cancel
+from vtui.screens.migration.jobs import MigrationProgressView, ask_cancel
 
 MARKS = {"pass": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
 
@@ -62,7 +62,7 @@ class MigrateScreen(ModalScreen[MigrationJob | None]):
     """Pick a destination and options, run the checks, start; then show the progress.
     Dismisses with the job (or None if nothing was started)."""
 
-    CSS_PATH = "migrate.tcss"
+    CSS_PATH = "migration.tcss"
     BINDINGS = [Binding("escape", "close", "Close", id="migrate.close"),
                 Binding("ctrl+t", "check", "Check", id="migrate.check"),
                 Binding("c", "cancel_job", "Cancel migration", id="migrate.cancel", show=False)]

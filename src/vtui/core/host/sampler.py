@@ -14,8 +14,15 @@ from dataclasses import dataclass, field
 
 import libvirt
 
-from .model import Guest
-from .stats import STATS_FLAGS, STATS_GROUPS, Counters, apply_rates, apply_record, counters_of
+from vtui.core.host.stats import (
+    STATS_FLAGS,
+    STATS_GROUPS,
+    Counters,
+    apply_rates,
+    apply_record,
+    counters_of,
+)
+from vtui.core.model import Guest
 
 HISTORY = 60           # samples of CPU history kept per guest and host
 

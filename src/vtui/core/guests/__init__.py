@@ -1,0 +1,1 @@
+"""What is done to guests: lifecycle actions and the serial console."""

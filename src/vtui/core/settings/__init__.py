@@ -1,0 +1,1 @@
+"""What the user keeps between runs: saved hosts, key bindings, preferences."""

@@ -1,0 +1,1 @@
+"""Migration on screen: the form with its checks, a job's progress, the jobs list."""
