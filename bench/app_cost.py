@@ -55,8 +55,12 @@ asyncio.run(main(sys.argv[1], float(sys.argv[2])))
 
 def run(uri: str, idle: float, expected: int) -> dict:
     started = __import__("time").time()
-    proc = subprocess.run([sys.executable, "-c", CHILD, uri, str(idle), str(started),
-                           str(expected)], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, uri, str(idle), str(started), str(expected)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -71,8 +75,10 @@ def main() -> None:
         for n, idle in ((1000, args.idle_seconds), (10000, 20.0)):
             uri = f"test://{write_host(Path(tmp), n)}"
             result = run(uri, idle, n)
-            line = (f"N={n:>6}: first paint {result['first_paint_s']:.2f} s (process start to "
-                    f"a full table), peak RSS {result['peak_rss_mb']:.0f} MB")
+            line = (
+                f"N={n:>6}: first paint {result['first_paint_s']:.2f} s (process start to "
+                f"a full table), peak RSS {result['peak_rss_mb']:.0f} MB"
+            )
             if "cpu_s_per_min" in result:
                 line += f", idle {result['cpu_s_per_min']:.2f} CPU-s/min at a 2 s refresh"
             print(line, flush=True)

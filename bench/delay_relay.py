@@ -46,7 +46,7 @@ def main(delay: float, host: str, port: int) -> None:
     def write_out(data: bytes) -> None:
         view = memoryview(data)
         while view:
-            view = view[os.write(1, view):]
+            view = view[os.write(1, view) :]
 
     threads = [
         threading.Thread(target=reader, args=(lambda: os.read(0, 65536), up, delay)),

@@ -35,15 +35,21 @@ INTERVAL = 2.0
 
 def ssh_config(lab: Lab, path: Path, delay: float) -> Path:
     a, b = lab["a"], lab["b"]
-    if delay:   # from b's netns over the veth to a, through the delay line
-        proxy = (f"nsenter --net={b.netns_path} {sys.executable} "
-                 f"{ROOT / 'bench/delay_relay.py'} {delay} {a.ip} 22")
+    if delay:  # from b's netns over the veth to a, through the delay line
+        proxy = (
+            f"nsenter --net={b.netns_path} {sys.executable} "
+            f"{ROOT / 'bench/delay_relay.py'} {delay} {a.ip} 22"
+        )
     else:
-        proxy = (f"nsenter --net={a.netns_path} {sys.executable} "
-                 f"{ROOT / 'bench/delay_relay.py'} 0 {a.ip} 22")
-    path.write_text(f"Host bench-a\n  HostName {a.ip}\n  User root\n"
-                    f"  IdentityFile {lab.client_key}\n  UserKnownHostsFile {lab.known_hosts}\n"
-                    f"  ProxyCommand {proxy}\n")
+        proxy = (
+            f"nsenter --net={a.netns_path} {sys.executable} "
+            f"{ROOT / 'bench/delay_relay.py'} 0 {a.ip} 22"
+        )
+    path.write_text(
+        f"Host bench-a\n  HostName {a.ip}\n  User root\n"
+        f"  IdentityFile {lab.client_key}\n  UserKnownHostsFile {lab.known_hosts}\n"
+        f"  ProxyCommand {proxy}\n"
+    )
     return path
 
 
@@ -88,15 +94,21 @@ async def run_fleet(lab: Lab, files: list[Path], delay: float, seconds: float) -
     gaps = [b - a for s in samples.values() for a, b in zip(s, s[1:])]
     rounds = min(len(s) for s in samples.values())
     cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
-    print(f"latency +{delay * 1000:.0f} ms each way: {len(fleet.hosts)} hosts, {guests} guests, "
-          f"{len(failures)} failed; connect all {connect:.1f} s")
-    print(f"  per-host sample: median {statistics.median(durations) * 1000:.0f} ms, "
-          f"max {max(durations) * 1000:.0f} ms; interval between a host's samples: median "
-          f"{statistics.median(gaps):.2f} s, max {max(gaps):.2f} s (target {INTERVAL:.1f} s); "
-          f"fewest rounds of any host in {elapsed:.0f} s: {rounds}")
-    print(f"  CPU {cpu * 60 / elapsed:.1f} CPU-s/min; event-loop lag median "
-          f"{statistics.median(lags) * 1000:.1f} ms, p99 "
-          f"{sorted(lags)[int(len(lags) * 0.99)] * 1000:.1f} ms, max {max(lags) * 1000:.1f} ms")
+    print(
+        f"latency +{delay * 1000:.0f} ms each way: {len(fleet.hosts)} hosts, {guests} guests, "
+        f"{len(failures)} failed; connect all {connect:.1f} s"
+    )
+    print(
+        f"  per-host sample: median {statistics.median(durations) * 1000:.0f} ms, "
+        f"max {max(durations) * 1000:.0f} ms; interval between a host's samples: median "
+        f"{statistics.median(gaps):.2f} s, max {max(gaps):.2f} s (target {INTERVAL:.1f} s); "
+        f"fewest rounds of any host in {elapsed:.0f} s: {rounds}"
+    )
+    print(
+        f"  CPU {cpu * 60 / elapsed:.1f} CPU-s/min; event-loop lag median "
+        f"{statistics.median(lags) * 1000:.1f} ms, p99 "
+        f"{sorted(lags)[int(len(lags) * 0.99)] * 1000:.1f} ms, max {max(lags) * 1000:.1f} ms"
+    )
     for failure in failures[:3]:
         print(f"  failed: {failure}")
     await fleet.close()
@@ -123,5 +135,5 @@ async def main() -> None:
 if __name__ == "__main__":
     from vtui.core import gctune
 
-    gctune.tune()     # as the vtui command does at start
+    gctune.tune()  # as the vtui command does at start
     asyncio.run(main())

@@ -13,16 +13,22 @@ from pathlib import Path
 from lxml import etree
 
 TEST_NS = "http://libvirt.org/schemas/domain/test/1.0"
-STATES = [1] * 14 + [3, 5, 5, 5, 6, 1]   # mostly running; paused, shut off, crashed
+STATES = [1] * 14 + [3, 5, 5, 5, 6, 1]  # mostly running; paused, shut off, crashed
 
 
 def host_xml(guests: int, *, prefix: str = "vm", cpus: int = 64) -> bytes:
     node = etree.Element("node", nsmap={"test": TEST_NS})
     cpu = etree.SubElement(node, "cpu")
-    for tag, value in (("mhz", 2600), ("model", "x86_64"), ("nodes", 2), ("sockets", 1),
-                       ("cores", cpus // 4), ("threads", 2)):
+    for tag, value in (
+        ("mhz", 2600),
+        ("model", "x86_64"),
+        ("nodes", 2),
+        ("sockets", 1),
+        ("cores", cpus // 4),
+        ("threads", 2),
+    ):
         etree.SubElement(cpu, tag).text = str(value)
-    etree.SubElement(node, "memory").text = str(1024**3)   # 1 TiB in KiB
+    etree.SubElement(node, "memory").text = str(1024**3)  # 1 TiB in KiB
     for i in range(guests):
         dom = etree.SubElement(node, "domain", type="test")
         etree.SubElement(dom, "name").text = f"{prefix}-{i:05d}"

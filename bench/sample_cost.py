@@ -36,9 +36,9 @@ async def measure(n: int, workdir: Path) -> None:
     bare = libvirt.openReadOnly(uri)
     host = Host(uri, readonly=True)
     t0 = time.perf_counter()
-    await host.connect()                      # includes the first (inventory) sample
+    await host.connect()  # includes the first (inventory) sample
     first = time.perf_counter() - t0
-    for _ in range(2):   # steady state: a running app has sampled these guests before
+    for _ in range(2):  # steady state: a running app has sampled these guests before
         await host.sample()
 
     def identified():  # the floor for any consumer: the call plus naming each domain
@@ -58,10 +58,12 @@ async def measure(n: int, workdir: Path) -> None:
     b_wall = statistics.median(t[0] for t in bare_times)
     i_wall = statistics.median(t[0] for t in ident_times)
     c_wall = statistics.median(core_times)
-    print(f"N={n:>6}: bare getAllDomainStats {b_wall * 1000:7.1f} ms | vtui refresh "
-          f"{c_wall * 1000:7.1f} ms | ratio {c_wall / b_wall:4.2f}x | bare call + UUIDString "
-          f"per guest {i_wall * 1000:6.1f} ms (vtui {c_wall / i_wall:4.2f}x that) | "
-          f"first connect + inventory {first * 1000:.0f} ms")
+    print(
+        f"N={n:>6}: bare getAllDomainStats {b_wall * 1000:7.1f} ms | vtui refresh "
+        f"{c_wall * 1000:7.1f} ms | ratio {c_wall / b_wall:4.2f}x | bare call + UUIDString "
+        f"per guest {i_wall * 1000:6.1f} ms (vtui {c_wall / i_wall:4.2f}x that) | "
+        f"first connect + inventory {first * 1000:.0f} ms"
+    )
 
 
 async def main(sizes: list[int]) -> None:
@@ -71,5 +73,5 @@ async def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    gctune.tune()     # as the vtui command does at start
+    gctune.tune()  # as the vtui command does at start
     asyncio.run(main([int(a) for a in sys.argv[1:]] or [1000, 10000]))

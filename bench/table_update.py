@@ -24,10 +24,24 @@ ROUNDS = 8
 
 
 def make_guests(n: int) -> list[Guest]:
-    return [Guest(uuid=f"{i:08d}-0000-0000-0000-000000000000", name=f"vm-{i:05d}", host="h1",
-                  state="running", vcpus=2, memory_kib=2 << 20, memory_used_kib=1 << 20,
-                  cpu_pct=1.0, disk_rd_bps=0.0, disk_wr_bps=0.0, net_rx_bps=0.0,
-                  net_tx_bps=0.0, started_at=time.time() - 3600) for i in range(n)]
+    return [
+        Guest(
+            uuid=f"{i:08d}-0000-0000-0000-000000000000",
+            name=f"vm-{i:05d}",
+            host="h1",
+            state="running",
+            vcpus=2,
+            memory_kib=2 << 20,
+            memory_used_kib=1 << 20,
+            cpu_pct=1.0,
+            disk_rd_bps=0.0,
+            disk_wr_bps=0.0,
+            net_rx_bps=0.0,
+            net_tx_bps=0.0,
+            started_at=time.time() - 3600,
+        )
+        for i in range(n)
+    ]
 
 
 class TableApp(App):
@@ -46,13 +60,15 @@ async def one_size(n: int) -> None:
         fill = time.perf_counter() - t0
         rng = random.Random(1)
         idle = []
-        for _ in range(ROUNDS):                  # what a repaint cycle costs with no change
+        for _ in range(ROUNDS):  # what a repaint cycle costs with no change
             t = time.perf_counter()
             table.refresh()
             await pilot.pause()
             idle.append(time.perf_counter() - t)
-        print(f"rows={n:>6}: repaint with nothing changed (pilot.pause baseline) "
-              f"median {statistics.median(idle) * 1000:6.1f} ms")
+        print(
+            f"rows={n:>6}: repaint with nothing changed (pilot.pause baseline) "
+            f"median {statistics.median(idle) * 1000:6.1f} ms"
+        )
         for sort in ("name", "cpu"):
             table.set_sort(sort, reverse=sort == "cpu")
             times, syncs = [], []
@@ -63,12 +79,14 @@ async def one_size(n: int) -> None:
                 t = time.perf_counter()
                 table.sync(changed)
                 syncs.append(time.perf_counter() - t)
-                await pilot.pause()          # let the repaint happen
+                await pilot.pause()  # let the repaint happen
                 times.append(time.perf_counter() - t)
-            print(f"rows={n:>6} sort={sort:<4}: update 10% of guests: sync "
-                  f"{statistics.median(syncs) * 1000:5.1f} ms, sync+repaint median "
-                  f"{statistics.median(times) * 1000:6.1f} ms, max {max(times) * 1000:6.1f} ms "
-                  f"(initial fill {fill * 1000:.0f} ms)")
+            print(
+                f"rows={n:>6} sort={sort:<4}: update 10% of guests: sync "
+                f"{statistics.median(syncs) * 1000:5.1f} ms, sync+repaint median "
+                f"{statistics.median(times) * 1000:6.1f} ms, max {max(times) * 1000:6.1f} ms "
+                f"(initial fill {fill * 1000:.0f} ms)"
+            )
         if n >= 10000:
             await key_latency(app, pilot, table, guests, rng)
 
@@ -82,10 +100,10 @@ async def key_latency(app, pilot, table, guests, rng) -> None:
             changed = rng.sample(guests, len(guests) // 10)
             for g in changed:
                 g.cpu_pct = rng.uniform(0, 100)
-            app.call_later(table.sync, changed)   # the refresh is applied on the loop...
+            app.call_later(table.sync, changed)  # the refresh is applied on the loop...
         row = table.cursor_row
         t = time.perf_counter()
-        app.simulate_key("down")                  # ...while the key arrives
+        app.simulate_key("down")  # ...while the key arrives
         while table.cursor_row == row:
             await asyncio.sleep(0.0005)
         took = time.perf_counter() - t
@@ -96,9 +114,11 @@ async def key_latency(app, pilot, table, guests, rng) -> None:
     for sort in ("name", "cpu"):
         table.set_sort(sort, reverse=sort == "cpu")
         lat = [await one(True) for _ in range(ROUNDS)]
-        print(f"key latency, 10,000 guests sorted by {sort}, refresh queued ahead of the key: "
-              f"median {statistics.median(lat) * 1000:.1f} ms, max {max(lat) * 1000:.1f} ms "
-              f"(no refresh: median {statistics.median(base) * 1000:.1f} ms)")
+        print(
+            f"key latency, 10,000 guests sorted by {sort}, refresh queued ahead of the key: "
+            f"median {statistics.median(lat) * 1000:.1f} ms, max {max(lat) * 1000:.1f} ms "
+            f"(no refresh: median {statistics.median(base) * 1000:.1f} ms)"
+        )
 
 
 async def main() -> None:
@@ -109,5 +129,5 @@ async def main() -> None:
 if __name__ == "__main__":
     from vtui.core import gctune
 
-    gctune.tune()     # as the vtui command does at start
+    gctune.tune()  # as the vtui command does at start
     asyncio.run(main())

@@ -75,8 +75,14 @@ def make_guest(lab, guest_image):
         finally:
             conn.close()
 
-    def make(host: Host | str, name: str | None = None, start: bool = True,
-             paused: bool = False, busy: bool = False, serial: bool = True) -> str:
+    def make(
+        host: Host | str,
+        name: str | None = None,
+        start: bool = True,
+        paused: bool = False,
+        busy: bool = False,
+        serial: bool = True,
+    ) -> str:
         host = lab[host] if isinstance(host, str) else host
         name = name or f"vtui-t-{uuid.uuid4().hex[:8]}"
         _in_thread(define, host, name, start, paused, busy, serial)
@@ -86,10 +92,12 @@ def make_guest(lab, guest_image):
 
     def cleanup():
         # Look on every host: a test may have migrated its guest elsewhere.
-        flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                 | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                 | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
-                 | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+        flags = (
+            libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+            | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+            | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
+            | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+        )
         for host in lab:
             try:
                 conn = libvirt.open(host.uri)

@@ -8,8 +8,9 @@ from vtui.core.host import Host
 from vtui.core.model import Guest
 
 
-async def until(predicate, timeout: float = 15.0, what: str = "condition",
-                step: float = 0.05) -> float:
+async def until(
+    predicate, timeout: float = 15.0, what: str = "condition", step: float = 0.05
+) -> float:
     """Wait until predicate() is true; return how many seconds that took."""
     loop = asyncio.get_running_loop()
     began = loop.time()

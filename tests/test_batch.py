@@ -34,8 +34,14 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def run_cli(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.run([sys.executable, "-m", "vtui", *argv], capture_output=True,
-                          text=True, timeout=timeout, env=env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "vtui", *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 def one_error_line(err: str) -> str:
@@ -47,8 +53,18 @@ def one_error_line(err: str) -> str:
 
 
 def test_commands_exported():
-    assert {"list", "top", "host", "start", "shutdown", "reboot", "destroy", "suspend",
-            "resume", "migrate"} <= BATCH_COMMANDS
+    assert {
+        "list",
+        "top",
+        "host",
+        "start",
+        "shutdown",
+        "reboot",
+        "destroy",
+        "suspend",
+        "resume",
+        "migrate",
+    } <= BATCH_COMMANDS
 
 
 # -- list on the demo host ------------------------------------------------------------------
@@ -59,7 +75,7 @@ def test_list_demo_table(capsys):
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].split()[:2] == ["NAME", "STATE"]
-    assert "HOST" not in lines[0]          # one host: no host column
+    assert "HOST" not in lines[0]  # one host: no host column
     assert len(lines) == 1 + 33
     assert max(len(line) for line in lines) <= 80
     web = next(line for line in lines if line.startswith("web-01 "))
@@ -90,26 +106,27 @@ def test_list_demo_json_matches_libvirt(capsys):
         conn.close()
     web = next(g for g in doc["guests"] if g["name"] == "web-01")
     assert web["state"] == "running" and web["host"] == "demo"
-    assert web["disk_read_bytes_per_sec"] is not None     # two samples: rates known
+    assert web["disk_read_bytes_per_sec"] is not None  # two samples: rates known
     off = next(g for g in doc["guests"] if g["name"] == "gpu-lab")
     assert off["state"] == "shut off" and off["cpu_percent"] is None
     assert off["disk_read_bytes_per_sec"] is None
 
 
 def test_list_state_filter_and_csv(capsys):
-    code, out, err = run(capsys, "list", "--demo", "--csv", "--no-rates",
-                         "--state", "shutoff", "--state", "crashed")
+    code, out, err = run(
+        capsys, "list", "--demo", "--csv", "--no-rates", "--state", "shutoff", "--state", "crashed"
+    )
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows and {r["state"] for r in rows} == {"shut off", "crashed"}
     assert list(rows[0]) == list(GUEST_FIELDS)
-    assert rows[0]["cpu_percent"] == ""                  # unknown = empty cell
+    assert rows[0]["cpu_percent"] == ""  # unknown = empty cell
     code, out, _ = run(capsys, "list", "--demo", "--json", "--no-rates", "--state", "active")
     states = {g["state"] for g in json.loads(out)["guests"]}
     assert states == {"running", "paused", "pmsuspended"}
     code, out, _ = run(capsys, "list", "--demo", "--json", "--no-rates")
     running = [g for g in json.loads(out)["guests"] if g["state"] == "running"]
-    assert running and all(g["cpu_percent"] is None for g in running)   # one sample only
+    assert running and all(g["cpu_percent"] is None for g in running)  # one sample only
 
 
 def test_list_two_hosts_has_host_column(capsys):
@@ -123,8 +140,7 @@ def test_list_two_hosts_has_host_column(capsys):
 
 
 def test_host_demo(capsys):
-    code, out, err = run(capsys, "host", "--demo", "-c", "test:///default", "--json",
-                         "--no-rates")
+    code, out, err = run(capsys, "host", "--demo", "-c", "test:///default", "--json", "--no-rates")
     assert code == 0, err
     hosts = {h["name"]: h for h in json.loads(out)["hosts"]}
     demo = hosts["demo"]
@@ -147,8 +163,20 @@ def test_host_demo(capsys):
 
 def test_top_batch_csv(capsys, tmp_path):
     target = tmp_path / "top.csv"
-    code, out, err = run(capsys, "top", "--demo", "--batch", "-n", "2", "-d", "0.2",
-                         "--sort", "mem", "--csv", str(target))
+    code, out, err = run(
+        capsys,
+        "top",
+        "--demo",
+        "--batch",
+        "-n",
+        "2",
+        "-d",
+        "0.2",
+        "--sort",
+        "mem",
+        "--csv",
+        str(target),
+    )
     assert code == 0, err
     blocks = out.split("\n\n")
     assert len(blocks) == 2
@@ -157,10 +185,10 @@ def test_top_batch_csv(capsys, tmp_path):
         assert lines[0].startswith("vtui top ") and "guests: 33" in lines[0]
         assert lines[1].startswith("  demo: cpu")
         assert lines[2].split()[0] == "NAME"
-        assert lines[3].startswith("db-primary ")          # 24 GiB: biggest first
-        assert "gpu-lab" not in block                        # shut off: not shown
+        assert lines[3].startswith("db-primary ")  # 24 GiB: biggest first
+        assert "gpu-lab" not in block  # shut off: not shown
     rows = list(csv.DictReader(target.open()))
-    assert len(rows) == 2 * 25                               # active guests, twice
+    assert len(rows) == 2 * 25  # active guests, twice
     assert list(rows[0]) == ["timestamp", *GUEST_FIELDS]
     assert len({r["timestamp"] for r in rows}) >= 1
     assert all(r["timestamp"].endswith("Z") for r in rows)
@@ -170,8 +198,9 @@ def test_top_needs_batch_and_csv_to_stdout(capsys):
     code, out, err = run(capsys, "top", "--demo")
     assert code == 2 and out == ""
     assert "plain `vtui`" in one_error_line(err)
-    code, out, err = run(capsys, "top", "--demo", "-b", "-n", "1", "-d", "0.1", "--csv", "-",
-                         "--all")
+    code, out, err = run(
+        capsys, "top", "--demo", "-b", "-n", "1", "-d", "0.1", "--csv", "-", "--all"
+    )
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     assert len(rows) == 33
@@ -186,7 +215,7 @@ def test_actions_on_demo(capsys):
     assert out.strip() == "gpu-lab on demo: started; now running"
     code, out, err = run(capsys, "destroy", "web-01", "--demo")
     assert code == 0 and "forced off" in out
-    code, out, err = run(capsys, "start", "web-01", "--demo")      # already running
+    code, out, err = run(capsys, "start", "web-01", "--demo")  # already running
     assert code == 1 and out == ""
     assert "it is running" in one_error_line(err)
     code, out, err = run(capsys, "suspend", "web-01", "--demo", "--readonly")
@@ -201,38 +230,44 @@ def test_guest_lookup_errors(capsys):
     # the same demo file twice: two hosts "demo" and "demo#2" have every guest
     code, out, err = run(capsys, "destroy", "web-01", "--demo", "-c", demo_uri())
     assert code == 1 and "several hosts" in one_error_line(err)
-    code, out, err = run(capsys, "destroy", "web-01", "--demo", "-c", demo_uri(),
-                         "--host", "demo#2")
+    code, out, err = run(
+        capsys, "destroy", "web-01", "--demo", "-c", demo_uri(), "--host", "demo#2"
+    )
     assert code == 0 and out.strip() == "web-01 on demo#2: forced off (destroyed)"
 
 
 def test_migrate_refused_by_preflight(capsys):
     # the test driver's second host lacks the demo guest's disk: the core's checks say so
-    code, out, err = run(capsys, "migrate", "gpu-lab", "--demo", "-c", "test:///default",
-                         "--to", "test")
+    code, out, err = run(
+        capsys, "migrate", "gpu-lab", "--demo", "-c", "test:///default", "--to", "test"
+    )
     assert code == 1 and out == ""
     line = one_error_line(err)
     assert "demo: guest gpu-lab: cannot migrate to test:" in line and "missing on test" in line
-    code, out, err = run(capsys, "migrate", "gpu-lab", "--demo", "-c", NOWHERE,
-                         "--to", display_name(NOWHERE))
+    code, out, err = run(
+        capsys, "migrate", "gpu-lab", "--demo", "-c", NOWHERE, "--to", display_name(NOWHERE)
+    )
     assert code == 3 and "/nonexistent" in one_error_line(err)
 
 
 # -- bad usage and unreachable hosts --------------------------------------------------------
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["list", "--demo", "--bogus"], "unrecognized arguments: --bogus"),
-    (["list", "--demo", "--state", "sleepy"], "unknown state 'sleepy'"),
-    (["list", "--demo", "--json", "--csv"], "not allowed with"),
-    (["list", "--demo", "--wait", "-1"], "must be a positive number"),
-    (["top", "--demo", "-b", "-n", "zero"], "not a whole number"),
-    (["top", "--demo", "-b", "--sort", "colour"], "invalid choice"),
-    (["start", "--demo"], "required: GUEST"),
-    (["migrate", "web-01", "--demo"], "required: --to"),
-    (["migrate", "web-01", "--demo", "--to", "x", "--live", "--offline"], "not allowed with"),
-    (["frobnicate"], "unknown command"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["list", "--demo", "--bogus"], "unrecognized arguments: --bogus"),
+        (["list", "--demo", "--state", "sleepy"], "unknown state 'sleepy'"),
+        (["list", "--demo", "--json", "--csv"], "not allowed with"),
+        (["list", "--demo", "--wait", "-1"], "must be a positive number"),
+        (["top", "--demo", "-b", "-n", "zero"], "not a whole number"),
+        (["top", "--demo", "-b", "--sort", "colour"], "invalid choice"),
+        (["start", "--demo"], "required: GUEST"),
+        (["migrate", "web-01", "--demo"], "required: --to"),
+        (["migrate", "web-01", "--demo", "--to", "x", "--live", "--offline"], "not allowed with"),
+        (["frobnicate"], "unknown command"),
+    ],
+)
 def test_bad_usage_exit_2(capsys, argv, words):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
@@ -299,8 +334,9 @@ def silent_socket(tmp_path):
 
 def test_hung_host_times_out_without_hanging(silent_socket):
     began = time.monotonic()
-    result = run_cli("list", "--demo", "-c", silent_socket, "--timeout", "1", "--no-rates",
-                     timeout=30)
+    result = run_cli(
+        "list", "--demo", "-c", silent_socket, "--timeout", "1", "--no-rates", timeout=30
+    )
     assert result.returncode == 3, result.stderr
     assert "no answer" in one_error_line(result.stderr)
     assert "web-01" in result.stdout
@@ -316,11 +352,17 @@ def test_cli_entry_point_dispatches_batch_commands():
 
 
 def test_batch_does_not_import_textual():
-    code = ("import sys, vtui.batch; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]; "
-            "print(bad); sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    code = (
+        "import sys, vtui.batch; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert vtui.batch.main is main
 
@@ -329,8 +371,9 @@ def test_batch_does_not_import_textual():
 
 
 def virsh(uri: str, *args: str) -> str:
-    return subprocess.run(["virsh", "-c", uri, *args], capture_output=True, text=True,
-                          check=True, timeout=30).stdout
+    return subprocess.run(
+        ["virsh", "-c", uri, *args], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
 
 
 def virsh_state(uri: str, name: str) -> str:
@@ -355,8 +398,9 @@ def test_lab_list_json_matches_virsh(capsys, local_host, make_guest):
     assert by_name[running]["cpu_percent"] is not None
     assert by_name[running]["memory_bytes"] == 128 * 1024**2
     assert by_name[stopped]["cpu_percent"] is None
-    code, out, _ = run(capsys, "list", "-c", local_host.uri, "--state", "inactive", "--csv",
-                       "--no-rates")
+    code, out, _ = run(
+        capsys, "list", "-c", local_host.uri, "--state", "inactive", "--csv", "--no-rates"
+    )
     names = {r["name"] for r in csv.DictReader(io.StringIO(out))}
     assert stopped in names and running not in names
 
@@ -392,8 +436,9 @@ def test_lab_host_facts(capsys, local_host):
     assert code == 0, err
     rec = json.loads(out)["hosts"][0]
     assert rec["hostname"] == virsh(local_host.uri, "hostname").strip()
-    info = dict(line.split(":", 1) for line in virsh(local_host.uri, "nodeinfo").splitlines()
-                if ":" in line)
+    info = dict(
+        line.split(":", 1) for line in virsh(local_host.uri, "nodeinfo").splitlines() if ":" in line
+    )
     assert rec["cpus"] == int(info["CPU(s)"])
     assert rec["driver"] == "QEMU"
     assert rec["cpu_percent"] is not None
@@ -406,42 +451,57 @@ def test_lab_host_facts(capsys, local_host):
 def test_lab_top_batch_csv(capsys, local_host, make_guest, tmp_path):
     busy = make_guest(local_host, busy=True)
     target = tmp_path / "top.csv"
-    code, out, err = run(capsys, "top", "-c", local_host.uri, "-b", "-n", "2", "-d", "0.5",
-                         "--csv", str(target))
+    code, out, err = run(
+        capsys, "top", "-c", local_host.uri, "-b", "-n", "2", "-d", "0.5", "--csv", str(target)
+    )
     assert code == 0, err
     assert out.count("vtui top ") == 2
     rows = [r for r in csv.DictReader(target.open()) if r["name"] == busy]
     assert len(rows) == 2
-    assert all(float(r["cpu_percent"]) > 10 for r in rows)   # its vCPU spins
+    assert all(float(r["cpu_percent"]) > 10 for r in rows)  # its vCPU spins
     assert rows[0]["timestamp"] <= rows[1]["timestamp"]
 
 
 @pytest.mark.lab
 def test_lab_ssh_alias_as_host(capsys, lab, local_host):
     # "lab-a" is an alias of the lab's ssh config: the same SSH tunnel the TUI uses
-    code, out, err = run(capsys, "list", "lab-a", "--ssh-config", lab.ssh_config, "--json",
-                         "--no-rates")
+    code, out, err = run(
+        capsys, "list", "lab-a", "--ssh-config", lab.ssh_config, "--json", "--no-rates"
+    )
     assert code == 0, err
     doc = json.loads(out)
     assert doc["hosts"] == ["lab-a"]
-    assert {g["uuid"] for g in doc["guests"]} == \
-        set(virsh(local_host.uri, "list", "--all", "--uuid").split())
+    assert {g["uuid"] for g in doc["guests"]} == set(
+        virsh(local_host.uri, "list", "--all", "--uuid").split()
+    )
 
 
 @pytest.mark.lab
 def test_lab_migrate_live_between_ssh_hosts(capsys, lab, make_guest):
     a, b = lab["a"], lab["b"]
-    name = make_guest(a)             # removed afterwards from whichever host has it
-    code, out, err = run(capsys, "migrate", name, "--host", "lab-a", "--to", "lab-b",
-                         "--ssh-config", lab.ssh_config, "--bandwidth", "500")
+    name = make_guest(a)  # removed afterwards from whichever host has it
+    code, out, err = run(
+        capsys,
+        "migrate",
+        name,
+        "--host",
+        "lab-a",
+        "--to",
+        "lab-b",
+        "--ssh-config",
+        lab.ssh_config,
+        "--bandwidth",
+        "500",
+    )
     assert code == 0, err
     assert out.startswith(f"{name} migrated from lab-a to lab-b (live, 500 MiB/s): ")
     assert "Traceback" not in err
     assert virsh_state(b.uri, name) == "running"
     assert name not in virsh(a.uri, "list", "--all", "--name").split()
     # the same guest cannot go to where it already is
-    code, out, err = run(capsys, "migrate", name, "--host", "lab-b", "--to", "lab-b",
-                         "--ssh-config", lab.ssh_config)
+    code, out, err = run(
+        capsys, "migrate", name, "--host", "lab-b", "--to", "lab-b", "--ssh-config", lab.ssh_config
+    )
     assert code == 1 and "same host" in one_error_line(err)
 
 
@@ -454,10 +514,28 @@ def test_lab_migrate_ctrl_c_cancels_and_the_guest_stays(lab, make_guest):
     name = make_guest(a)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vtui", "migrate", name, "--host", "lab-a", "--to", "lab-b",
-         "--ssh-config", lab.ssh_config, "--bandwidth", "1"],   # 128 MiB: minutes
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        [
+            sys.executable,
+            "-m",
+            "vtui",
+            "migrate",
+            name,
+            "--host",
+            "lab-a",
+            "--to",
+            "lab-b",
+            "--ssh-config",
+            lab.ssh_config,
+            "--bandwidth",
+            "1",
+        ],  # 128 MiB: minutes
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         seen = ""
         deadline = time.monotonic() + 30

@@ -30,9 +30,11 @@ def test_missing_file_is_no_hosts():
 
 
 def test_round_trip_with_awkward_strings():
-    hosts = [SavedHost("web 1", 'root@web1', "system", True, True),
-             SavedHost('q"uote\\back', "qemu+ssh://u@h:2222/session?socket=/a b", "session"),
-             SavedHost("tab\there", "db1")]
+    hosts = [
+        SavedHost("web 1", "root@web1", "system", True, True),
+        SavedHost('q"uote\\back', "qemu+ssh://u@h:2222/session?socket=/a b", "session"),
+        SavedHost("tab\there", "db1"),
+    ]
     config.save(hosts)
     loaded, error = config.load()
     assert error is None
@@ -68,15 +70,20 @@ def test_syntax_error_names_file_and_line():
     assert "oops" in path.read_text()
 
 
-@pytest.mark.parametrize("body, message", [
-    ('[[host]]\nname = "a"\n', "needs both"),
-    ('[[host]]\nname = "a"\ntarget = "b"\nlibvirt = "user"\n', "system' or 'session"),
-    ('[[host]]\nname = "a"\ntarget = "b"\nreadonly = "yes"\n', "'readonly' must be a bool"),
-    ('[[host]]\nname = "a"\ntarget = "b"\nport = 22\n', "unknown key 'port'"),
-    ('[[host]]\nname = "a"\ntarget = "b"\n[[host]]\nname = "a"\ntarget = "c"\n',
-     "#2: a host called 'a' already exists"),
-    ('host = 3\n', "must be a list"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('[[host]]\nname = "a"\n', "needs both"),
+        ('[[host]]\nname = "a"\ntarget = "b"\nlibvirt = "user"\n', "system' or 'session"),
+        ('[[host]]\nname = "a"\ntarget = "b"\nreadonly = "yes"\n', "'readonly' must be a bool"),
+        ('[[host]]\nname = "a"\ntarget = "b"\nport = 22\n', "unknown key 'port'"),
+        (
+            '[[host]]\nname = "a"\ntarget = "b"\n[[host]]\nname = "a"\ntarget = "c"\n',
+            "#2: a host called 'a' already exists",
+        ),
+        ("host = 3\n", "must be a list"),
+    ],
+)
 def test_bad_entries_are_named(body, message):
     path = config.hosts_path()
     path.parent.mkdir(parents=True)
@@ -87,20 +94,28 @@ def test_bad_entries_are_named(body, message):
 
 
 # -- targets -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("text, host, user, port, path", [
-    ("web1", "web1", None, None, "system"),
-    ("root@web1", "web1", "root", None, "system"),
-    ("root@web1.example.com:2222", "web1.example.com", "root", 2222, "system"),
-    ("u@10.0.0.1/session", "10.0.0.1", "u", None, "session"),
-    ("[fe80::1]:22", "fe80::1", None, 22, "system"),
-    ("qemu+ssh://root@lab-a/system", "lab-a", "root", None, "system"),
-    ("qemu+ssh://lab-a:2200/session", "lab-a", None, 2200, "session"),
-    ("qemu+ssh://u@[::1]:2222/", "::1", "u", 2222, "system"),
-])
+@pytest.mark.parametrize(
+    "text, host, user, port, path",
+    [
+        ("web1", "web1", None, None, "system"),
+        ("root@web1", "web1", "root", None, "system"),
+        ("root@web1.example.com:2222", "web1.example.com", "root", 2222, "system"),
+        ("u@10.0.0.1/session", "10.0.0.1", "u", None, "session"),
+        ("[fe80::1]:22", "fe80::1", None, 22, "system"),
+        ("qemu+ssh://root@lab-a/system", "lab-a", "root", None, "system"),
+        ("qemu+ssh://lab-a:2200/session", "lab-a", None, 2200, "session"),
+        ("qemu+ssh://u@[::1]:2222/", "::1", "u", 2222, "system"),
+    ],
+)
 def test_ssh_targets(text, host, user, port, path):
     spec = parse_target(text, saved=[])
     assert spec.ssh is not None
-    assert (spec.ssh.host, spec.ssh.user, spec.ssh.port, spec.ssh.libvirt) == (host, user, port, path)
+    assert (spec.ssh.host, spec.ssh.user, spec.ssh.port, spec.ssh.libvirt) == (
+        host,
+        user,
+        port,
+        path,
+    )
     assert spec.name == host
 
 
@@ -109,15 +124,35 @@ def test_uri_query_socket_and_keyfile():
     assert (spec.ssh.socket, spec.ssh.key_file) == ("/x/sock", "/k")
 
 
-@pytest.mark.parametrize("text", ["test:///default", "qemu:///system",
-                                  "qemu+libssh2://h/system?known_hosts=/k", "qemu+tcp://h/system"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "test:///default",
+        "qemu:///system",
+        "qemu+libssh2://h/system?known_hosts=/k",
+        "qemu+tcp://h/system",
+    ],
+)
 def test_other_uris_go_to_libvirt(text):
     spec = parse_target(text, saved=[])
     assert spec.ssh is None and spec.uri == text
 
 
-@pytest.mark.parametrize("text", ["", "user@", "@host", "a b", "host:99999", "host:x",
-                                  "qemu+ssh:///system", "qemu+ssh://h/other", "h/foo", "-oProxy=x"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "user@",
+        "@host",
+        "a b",
+        "host:99999",
+        "host:x",
+        "qemu+ssh:///system",
+        "qemu+ssh://h/other",
+        "h/foo",
+        "-oProxy=x",
+    ],
+)
 def test_bad_targets(text):
     with pytest.raises(VtuiError):
         parse_target(text, saved=[])
@@ -127,8 +162,12 @@ def test_saved_name_wins_and_carries_its_options():
     config.add(SavedHost("web1", "admin@10.1.1.1:2222", "session", readonly=True))
     spec = parse_target("web1")
     assert spec.name == "web1" and spec.readonly is True
-    assert (spec.ssh.host, spec.ssh.user, spec.ssh.port, spec.ssh.libvirt) == \
-        ("10.1.1.1", "admin", 2222, "session")
+    assert (spec.ssh.host, spec.ssh.user, spec.ssh.port, spec.ssh.libvirt) == (
+        "10.1.1.1",
+        "admin",
+        2222,
+        "session",
+    )
     assert parse_target("web2").ssh.host == "web2"  # not saved: an ssh alias / hostname
 
 

@@ -66,21 +66,21 @@ async def test_add_edit_remove_with_validation():
 
         await pilot.press("a")
         assert isinstance(app.screen, HostForm)
-        await pilot.press("enter")                          # everything empty
+        await pilot.press("enter")  # everything empty
         assert form_error(app) == "the name is empty"
         await pilot.press(*"web1")
         await fill(pilot, "target", "root@web1:22x")
         await pilot.press("enter")
         assert "not a host" in form_error(app)
         await fill(pilot, "target", "root@web1:2222")
-        assert form_error(app) == ""                        # typing clears the error
+        assert form_error(app) == ""  # typing clears the error
         await pilot.click("#readonly")
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, ConnectionsScreen)
         assert rows(app) == [["web1", "root@web1:2222", "system", "yes", "", ""]]
         assert config.load()[0] == [SavedHost("web1", "root@web1:2222", readonly=True)]
 
-        await pilot.press("a")                              # a duplicate name is refused
+        await pilot.press("a")  # a duplicate name is refused
         await fill(pilot, "name", "web1")
         await fill(pilot, "target", "db1")
         await pilot.press("enter")
@@ -89,10 +89,10 @@ async def test_add_edit_remove_with_validation():
         await pilot.press("enter")
         assert [r[0] for r in rows(app)] == ["web1", "db"]
 
-        await pilot.press("up", "e")                        # edit web1: rename, keep its place
+        await pilot.press("up", "e")  # edit web1: rename, keep its place
         assert isinstance(app.screen, HostForm)
         assert app.screen.query_one("#target", Input).value == "root@web1:2222"
-        await fill(pilot, "name", "db")                     # clash with the other one
+        await fill(pilot, "name", "db")  # clash with the other one
         await pilot.press("enter")
         assert "already exists" in form_error(app)
         await fill(pilot, "name", "web")
@@ -101,7 +101,7 @@ async def test_add_edit_remove_with_validation():
         assert config.load()[0][0] == SavedHost("web", "root@web1:2222", readonly=True)
 
         await pilot.press("escape") if isinstance(app.screen, HostForm) else None
-        await pilot.press("e", "escape")                    # cancel changes nothing
+        await pilot.press("e", "escape")  # cancel changes nothing
         assert [r[0] for r in rows(app)] == ["web", "db"]
 
         await pilot.press("d")
@@ -139,11 +139,13 @@ async def test_connect_a_saved_host():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("c")
-        await until(lambda: "demo" in fleet.hosts
-                    and fleet.hosts["demo"].status is HostStatus.CONNECTED, pilot)
+        await until(
+            lambda: "demo" in fleet.hosts and fleet.hosts["demo"].status is HostStatus.CONNECTED,
+            pilot,
+        )
         assert fleet.hosts["demo"].guests
         await until(lambda: rows(app)[0][5] == "connected", pilot)
-        await pilot.press("enter")                          # once is enough
+        await pilot.press("enter")  # once is enough
         await pilot.pause()
         assert list(fleet.hosts) == ["demo"]
         assert "already connected" in str(app.screen.query_one("#connections-status").render())
@@ -158,8 +160,10 @@ async def test_asker_modals_from_a_bare_task():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         bare = contextvars.Context()
-        ask_key = bare.run(asyncio.ensure_future,
-                           asker.confirm_host_key("lab-a (10.77.0.1)", "SHA256:abc", "ssh-ed25519"))
+        ask_key = bare.run(
+            asyncio.ensure_future,
+            asker.confirm_host_key("lab-a (10.77.0.1)", "SHA256:abc", "ssh-ed25519"),
+        )
         await until(lambda: isinstance(app.screen, HostKeyScreen), pilot)
         text = " ".join(str(s.render()) for s in app.screen.query(Static))
         assert "SHA256:abc" in text and "ssh-ed25519" in text and "lab-a" in text
@@ -168,7 +172,7 @@ async def test_asker_modals_from_a_bare_task():
 
         ask_key = asyncio.ensure_future(asker.confirm_host_key("h", "SHA256:x", "ssh-rsa"))
         await until(lambda: isinstance(app.screen, HostKeyScreen), pilot)
-        await pilot.press("enter")                          # the focused default is Refuse
+        await pilot.press("enter")  # the focused default is Refuse
         assert await ask_key is False
 
         ask_secret = bare.run(asyncio.ensure_future, asker.secret("passphrase for key /k"))

@@ -64,13 +64,15 @@ def test_devices_from_xml_list_a_serial_console_once():
     </devices></domain>"""
     found = parse_console_devices(xml)
     assert [(d.name, d.kind, d.target) for d in found] == [
-        ("serial0", "serial", "isa-serial"), ("console1", "console", "virtio")]
+        ("serial0", "serial", "isa-serial"),
+        ("console1", "console", "virtio"),
+    ]
     assert found[0].label == "serial0 (pty, isa-serial, port 0)"
-    inactive = "<domain><devices><serial type='pty'><target port='0'/></serial>" \
-               "<console type='pty'><target type='serial' port='0'/></console></devices></domain>"
+    inactive = (
+        "<domain><devices><serial type='pty'><target port='0'/></serial>"
+        "<console type='pty'><target type='serial' port='0'/></console></devices></domain>"
+    )
     assert [d.name for d in parse_console_devices(inactive)] == ["serial0"]
-
-
 
 
 @pytest.fixture
@@ -87,7 +89,7 @@ async def test_boot_output_is_kept_and_echo_comes_back(host, make_guest, local_h
     console = GuestConsole(host, guest.uuid)
     out = Output(console)
     console.log_to(tmp_path / "console.log")
-    await console.open()                       # before the CPU runs: nothing is lost
+    await console.open()  # before the CPU runs: nothing is lost
     await on_domain(host, guest.uuid, "resume")
     await out.expect(b"vtui-guest ready")
     await out.expect(PROMPT)
@@ -132,12 +134,12 @@ async def test_busy_console_then_take_over(host, make_guest, local_host):
         await second.open()
     out = Output(second)
     await second.open(force=True)
-    await until(lambda: first_out.closed)           # the first one is told, not hung
+    await until(lambda: first_out.closed)  # the first one is told, not hung
     assert first_out.closed[0].startswith("console lost")
     assert not first.is_open and second.is_open
-    first.send(b"ignored\r")                        # typing into a lost console is harmless
+    first.send(b"ignored\r")  # typing into a lost console is harmless
     await on_domain(host, guest.uuid, "resume")
-    await out.expect(b"vtui-guest ready")           # the new owner gets the output
+    await out.expect(b"vtui-guest ready")  # the new owner gets the output
     await second.close()
     await first.close()
 

@@ -44,7 +44,7 @@ async def test_lifecycle_actions_with_events(host, make_guest, local_host):
     await until(lambda: f"{name} resumed" in events, timeout=5)
     await until(lambda: host.find(name).state == "running", timeout=5)
 
-    await run_action(host, guest, "shutdown")      # the ACPI request is accepted
+    await run_action(host, guest, "shutdown")  # the ACPI request is accepted
     await run_action(host, guest, "destroy")
     await until(lambda: f"{name} stopped" in events, timeout=5)
     await until(lambda: host.find(name).reason == "destroyed", timeout=5)
@@ -58,7 +58,7 @@ async def test_events_from_outside_vtui_arrive_within_a_second(host, make_guest,
     began = loop.time()
     local_host.exec("virsh", "-c", "qemu:///system", "suspend", name)
     await until(lambda: host.find(name).state == "paused", timeout=5, step=0.01)
-    assert loop.time() - began < 1.5     # includes virsh start-up inside the namespace
+    assert loop.time() - began < 1.5  # includes virsh start-up inside the namespace
 
 
 async def test_cpu_percent_busy_and_paused(host, make_guest, local_host):
@@ -116,7 +116,7 @@ async def test_action_on_a_vanished_guest(host, make_guest, local_host):
         await run_action(host, stale, "start")
     assert str(err.value) == f"{host.name}: guest {gone}: no longer exists on this host"
     await until(lambda: host.find(gone) is None, timeout=5)
-    assert host.find(keep).state == "running"          # nothing else changed
+    assert host.find(keep).state == "running"  # nothing else changed
 
 
 async def test_failed_start_keeps_the_guest_defined(host, make_guest, local_host, tmp_path):

@@ -71,8 +71,11 @@ def test_busy_guest_burns_cpu(local_host, make_guest):
         # busy the test machine is.
         out = con.run("head -1 /proc/stat; sleep 1; head -1 /proc/stat").decode()
         con.close()
-        a, b = ([int(x) for x in line.split()[1:]] for line in out.splitlines()
-                if line.startswith("cpu "))
+        a, b = (
+            [int(x) for x in line.split()[1:]]
+            for line in out.splitlines()
+            if line.startswith("cpu ")
+        )
         idle = (b[3] - a[3]) / (sum(b) - sum(a))
         assert idle < 0.2, f"busy guest is {idle:.0%} idle"
     finally:
@@ -81,8 +84,9 @@ def test_busy_guest_burns_cpu(local_host, make_guest):
 
 @pytest.mark.parametrize("name", ["lab-a", "lab-b"])
 def test_ssh_config_reaches_hosts(lab, name):
-    r = subprocess.run(["ssh", "-F", lab.ssh_config, name, "hostname"],
-                       capture_output=True, text=True, timeout=30)
+    r = subprocess.run(
+        ["ssh", "-F", lab.ssh_config, name, "hostname"], capture_output=True, text=True, timeout=30
+    )
     assert (r.returncode, r.stdout.strip()) == (0, name), r.stderr
 
 
@@ -127,8 +131,12 @@ def test_lab_teardown_kills_everything(guest_image):
         conn.createXML(guest_xml("doomed", *guest_image))
     finally:
         conn.close()
-    pids = [host.proc.pid, host.ns_pid, host.daemon_pid("libvirtd.pid"),
-            host.daemon_pid("libvirt/qemu/doomed.pid")]
+    pids = [
+        host.proc.pid,
+        host.ns_pid,
+        host.daemon_pid("libvirtd.pid"),
+        host.daemon_pid("libvirt/qemu/doomed.pid"),
+    ]
     assert all(pids), pids
     root = spare.root
     spare.stop()

@@ -37,7 +37,7 @@ from vtui.core.model import Guest
 
 pytestmark = pytest.mark.lab
 
-IMAGES = "/var/lib/libvirt/images"   # as the lab hosts see it; private to each host
+IMAGES = "/var/lib/libvirt/images"  # as the lab hosts see it; private to each host
 
 
 @pytest.fixture
@@ -84,8 +84,8 @@ async def console_answers(host: Host, uuid: str) -> None:
     await console.open(force=True)
     try:
         token = f"vtui-{secrets.token_hex(4)}".encode()
-        answer = b"\r\n" + token + b"\r\n"       # the output line, not the typed command
-        for _ in range(30):                         # resend: the guest may still be booting
+        answer = b"\r\n" + token + b"\r\n"  # the output line, not the typed command
+        for _ in range(30):  # resend: the guest may still be booting
             console.send(b"echo " + token + b"\r")
             for _ in range(20):
                 if answer in out:
@@ -98,8 +98,9 @@ async def console_answers(host: Host, uuid: str) -> None:
 
 # -- live, through vtui's own SSH tunnels ---------------------------------------------------
 async def test_live_migration_over_ssh_moves_the_guest_and_reports_progress(
-        lab, make_guest, tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))       # never read the machine's ~/.ssh
+    lab, make_guest, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("HOME", str(tmp_path))  # never read the machine's ~/.ssh
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     fleet = Fleet(interval=0.5)
     a = add_target(fleet, "lab-a", ssh_config=lab.ssh_config)
@@ -123,7 +124,9 @@ async def test_live_migration_over_ssh_moves_the_guest_and_reports_progress(
         assert job.state == "completed" and jobs.running() == []
         assert await asyncio.to_thread(domain_on, lab["a"].uri, guest.uuid) is None
         assert await asyncio.to_thread(domain_on, lab["b"].uri, guest.uuid) == (
-            libvirt.VIR_DOMAIN_RUNNING, True)
+            libvirt.VIR_DOMAIN_RUNNING,
+            True,
+        )
         assert a.find(name) is None and b.find(name).state == "running"
 
         # progress: samples during the copy, never going backwards, ending at the totals
@@ -151,7 +154,7 @@ async def test_two_at_once_then_cancel_keeps_the_guests_on_the_source(lab, hosts
     names = [make_guest("a"), make_guest("a")]
     guests = [await guest_on(a, name) for name in names]
     jobs = MigrationJobs()
-    slow = MigrationOptions(bandwidth_mib=1)       # 1 MiB/s: minutes for 128 MiB
+    slow = MigrationOptions(bandwidth_mib=1)  # 1 MiB/s: minutes for 128 MiB
     started = [await jobs.start(a, guest, b, slow) for guest in guests]
     seen = [record(job) for job in started]
     assert jobs.running() == started
@@ -165,10 +168,12 @@ async def test_two_at_once_then_cancel_keeps_the_guests_on_the_source(lab, hosts
         assert job.state == "cancelled"
         assert f"{guest.name} is running on lab-a" in job.error
         assert await asyncio.to_thread(domain_on, lab["a"].uri, guest.uuid) == (
-            libvirt.VIR_DOMAIN_RUNNING, True)
+            libvirt.VIR_DOMAIN_RUNNING,
+            True,
+        )
         assert await asyncio.to_thread(domain_on, lab["b"].uri, guest.uuid) is None
     assert jobs.running() == [] and len(jobs.jobs) == 2
-    await console_answers(a, guests[0].uuid)       # intact: its shell still answers
+    await console_answers(a, guests[0].uuid)  # intact: its shell still answers
 
 
 async def test_offline_migration_moves_a_stopped_guests_definition(lab, hosts, make_guest):
@@ -178,13 +183,16 @@ async def test_offline_migration_moves_a_stopped_guests_definition(lab, hosts, m
     live = await preflight(a, guest, b, MigrationOptions())
     assert [c.message for c in live if c.status == FAIL] == [
         "not running: live migration needs a running or paused guest (choose offline for a "
-        "stopped one)"]
+        "stopped one)"
+    ]
 
     job = await MigrationJobs().start(a, guest, b, MigrationOptions(live=False))
     await job.wait()
     assert await asyncio.to_thread(domain_on, lab["a"].uri, guest.uuid) is None
     assert await asyncio.to_thread(domain_on, lab["b"].uri, guest.uuid) == (
-        libvirt.VIR_DOMAIN_SHUTOFF, True)
+        libvirt.VIR_DOMAIN_SHUTOFF,
+        True,
+    )
     assert b.find(name).state == "shut off" and a.find(name) is None
 
 
@@ -198,13 +206,17 @@ async def refused(a: Host, guest: Guest, b: Host, options: MigrationOptions) -> 
 async def test_refused_when_the_destination_has_a_guest_of_that_name(lab, hosts, make_guest):
     a, b = hosts
     name = make_guest("a")
-    make_guest("b", name=name, start=False)     # same name, another UUID
+    make_guest("b", name=name, start=False)  # same name, another UUID
     guest = await guest_on(a, name)
     message = await refused(a, guest, b, MigrationOptions())
-    assert message == f"lab-a: guest {name}: refused: name: lab-b already has a guest " \
-                      f"called {name} (defined)"
+    assert (
+        message == f"lab-a: guest {name}: refused: name: lab-b already has a guest "
+        f"called {name} (defined)"
+    )
     assert await asyncio.to_thread(domain_on, lab["a"].uri, guest.uuid) == (
-        libvirt.VIR_DOMAIN_RUNNING, True)
+        libvirt.VIR_DOMAIN_RUNNING,
+        True,
+    )
 
 
 def with_disk(uri: str, name: str, path: str) -> None:
@@ -244,7 +256,7 @@ async def test_disk_only_on_the_source_needs_copy_storage(lab, hosts, make_guest
     on_a = Path(lab["a"].dir, "var-lib-libvirt/images")
     on_b = Path(lab["b"].dir, "var-lib-libvirt/images")
     on_a.mkdir(exist_ok=True)
-    (on_a / disk).write_bytes(b"vtui" * 65536)     # 256 KiB of recognisable data
+    (on_a / disk).write_bytes(b"vtui" * 65536)  # 256 KiB of recognisable data
     pool_on_b = False
     try:
         await asyncio.to_thread(with_disk, lab["a"].uri, name, f"{IMAGES}/{disk}")
@@ -252,24 +264,30 @@ async def test_disk_only_on_the_source_needs_copy_storage(lab, hosts, make_guest
         await a.sample()
 
         message = await refused(a, guest, b, MigrationOptions())
-        assert message.endswith(f"refused: disk vda: {IMAGES}/{disk} is missing on lab-b: "
-                                "choose copy storage, or use storage both hosts share")
+        assert message.endswith(
+            f"refused: disk vda: {IMAGES}/{disk} is missing on lab-b: "
+            "choose copy storage, or use storage both hosts share"
+        )
         message = await refused(a, guest, b, MigrationOptions(copy_storage="full"))
         assert f"copying it needs an active storage pool at {IMAGES} there" in message
         assert await asyncio.to_thread(domain_on, lab["b"].uri, guest.uuid) is None
-        assert not (on_b / disk).exists()      # the probe looked and left nothing behind
+        assert not (on_b / disk).exists()  # the probe looked and left nothing behind
 
         on_b.mkdir(exist_ok=True)
         await asyncio.to_thread(images_pool, lab["b"].uri, True)
         pool_on_b = True
         checks = await preflight(a, guest, b, MigrationOptions(copy_storage="full"))
-        assert any(c.name == "disk vda" and "will be copied into pool vtui-test-images"
-                   in c.message for c in checks)
+        assert any(
+            c.name == "disk vda" and "will be copied into pool vtui-test-images" in c.message
+            for c in checks
+        )
         job = await MigrationJobs().start(a, guest, b, MigrationOptions(copy_storage="full"))
         await job.wait()
         assert (on_b / disk).read_bytes() == (on_a / disk).read_bytes()
         assert await asyncio.to_thread(domain_on, lab["b"].uri, guest.uuid) == (
-            libvirt.VIR_DOMAIN_RUNNING, True)
+            libvirt.VIR_DOMAIN_RUNNING,
+            True,
+        )
     finally:
         if pool_on_b:
             await asyncio.to_thread(images_pool, lab["b"].uri, False)
@@ -289,4 +307,6 @@ async def test_refused_while_the_destination_is_disconnected(lab, hosts, make_gu
     finally:
         await asyncio.to_thread(lab["b"].start_libvirtd)
     assert await asyncio.to_thread(domain_on, lab["a"].uri, guest.uuid) == (
-        libvirt.VIR_DOMAIN_RUNNING, True)
+        libvirt.VIR_DOMAIN_RUNNING,
+        True,
+    )

@@ -29,16 +29,16 @@ def text(screen, selector: str) -> str:
 
 
 async def test_form_validates_options_then_shows_each_check():
-    app = demo_app(uris=[demo_uri(), demo_uri()])       # hosts "demo" and "demo#2"
+    app = demo_app(uris=[demo_uri(), demo_uri()])  # hosts "demo" and "demo#2"
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(lambda: all(len(h.guests) >= 25 for h in app.fleet.hosts.values()),
-                       pilot)
+        await wait_for(lambda: all(len(h.guests) >= 25 for h in app.fleet.hosts.values()), pilot)
         guest = app.fleet.find_guest("web-01", host="demo")
         screen = MigrateScreen(app.fleet, guest, jobs=MigrationJobs())
         app.push_screen(screen)
         await pilot.pause()
         assert [str(label) for label, _ in screen.query_one("#dest", Select)._options] == [
-            "demo#2"]                                     # never the source itself
+            "demo#2"
+        ]  # never the source itself
 
         screen.query_one("#bandwidth").focus()
         await pilot.press("a", "b", "c")
@@ -58,10 +58,10 @@ async def test_form_validates_options_then_shows_each_check():
         assert "✓ destination: demo#2 answers (TEST libvirt 9.0)" in lines
         assert "✗ name: demo#2 already has a guest called web-01 (running)" in lines
         assert "! memory: demo#2 does not report its free memory" in lines
-        assert screen.query_one("#migrate", Button).disabled    # a failure: no going on
+        assert screen.query_one("#migrate", Button).disabled  # a failure: no going on
         assert not screen.query_one("#errors").display
 
-        await pilot.press("tab")          # any change makes the checks stale
+        await pilot.press("tab")  # any change makes the checks stale
         screen.query_one("#postcopy").toggle()
         await pilot.pause()
         assert "check again" in text(screen, "#checks")
@@ -77,8 +77,9 @@ def lab_app(lab) -> VtuiApp:
 
 
 async def open_form(app: VtuiApp, pilot, name: str, jobs: MigrationJobs) -> MigrateScreen:
-    await wait_for(lambda: all(h.status is HostStatus.CONNECTED
-                               for h in app.fleet.hosts.values()), pilot)
+    await wait_for(
+        lambda: all(h.status is HostStatus.CONNECTED for h in app.fleet.hosts.values()), pilot
+    )
     await wait_for(lambda: app.fleet.hosts["lab-a"].find(name) is not None, pilot)
     screen = MigrateScreen(app.fleet, app.fleet.find_guest(name, host="lab-a"), jobs=jobs)
     app.push_screen(screen)
@@ -102,7 +103,7 @@ async def test_progress_view_then_cancel_with_confirmation(lab, make_guest):
     app = lab_app(lab)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_form(app, pilot, name, jobs)
-        screen.query_one("#bandwidth").value = "1"    # 1 MiB/s: slow enough to watch
+        screen.query_one("#bandwidth").value = "1"  # 1 MiB/s: slow enough to watch
         await check_and_start(screen, pilot)
         job = screen.job
         view = screen.query_one(MigrationProgressView)
@@ -120,12 +121,17 @@ async def test_progress_view_then_cancel_with_confirmation(lab, make_guest):
         assert f"{name} is running on lab-a" in text(view, "#result")
         assert view.query_one("#cancel-job", Button).disabled
 
-        await pilot.press("escape")                     # closing keeps the job listed
+        await pilot.press("escape")  # closing keeps the job listed
         app.push_screen(JobsScreen(jobs))
         await pilot.pause()
         table = app.screen.query_one(DataTable)
-        assert [str(c) for c in table.get_row_at(0)][:5] == ["1", name, "lab-a", "lab-b",
-                                                             "cancelled"]
+        assert [str(c) for c in table.get_row_at(0)][:5] == [
+            "1",
+            name,
+            "lab-a",
+            "lab-b",
+            "cancelled",
+        ]
 
 
 @pytest.mark.lab
@@ -143,6 +149,7 @@ async def test_migrated_guest_moves_to_the_destination_in_the_fleet_table(lab, m
 
         await pilot.press("escape")
         table = app.fleet_screen.table
-        await wait_for(lambda: any(g.name == name and g.host == "lab-b"
-                                   for g in table.guests.values()), pilot)
+        await wait_for(
+            lambda: any(g.name == name and g.host == "lab-b" for g in table.guests.values()), pilot
+        )
         assert not any(g.name == name and g.host == "lab-a" for g in table.guests.values())

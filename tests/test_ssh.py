@@ -47,8 +47,15 @@ class Asker:
         return self.answer
 
 
-def lab_config(lab, tmp_path: Path, name: str = "ssh_config", *, known_hosts: str | None = None,
-               identity: str | None = None, extra: str = "") -> str:
+def lab_config(
+    lab,
+    tmp_path: Path,
+    name: str = "ssh_config",
+    *,
+    known_hosts: str | None = None,
+    identity: str | None = None,
+    extra: str = "",
+) -> str:
     """The lab's ssh config with its own known_hosts / identity, plus extra Host blocks."""
     text = Path(lab.ssh_config).read_text()
     if known_hosts is not None:
@@ -62,8 +69,10 @@ def lab_config(lab, tmp_path: Path, name: str = "ssh_config", *, known_hosts: st
 
 def relay_to(host, ip: str, port: int = 22) -> str:
     """A ProxyCommand reaching ip:port from inside a lab host's netns (as the lab's)."""
-    return (f"nsenter --net={host.netns_path} bash -c "
-            f"'exec 3<>/dev/tcp/{ip}/{port}; cat <&3 & exec cat >&3'")
+    return (
+        f"nsenter --net={host.netns_path} bash -c "
+        f"'exec 3<>/dev/tcp/{ip}/{port}; cat <&3 & exec cat >&3'"
+    )
 
 
 def libvirt_call(host, fn):
@@ -81,8 +90,11 @@ def sshd_pids(host) -> list[int]:
     pids = []
     for p in Path("/proc").iterdir():
         try:
-            if p.name.isdigit() and os.readlink(p / "ns/pid") == ns \
-                    and (p / "comm").read_text().strip() == "sshd":
+            if (
+                p.name.isdigit()
+                and os.readlink(p / "ns/pid") == ns
+                and (p / "comm").read_text().strip() == "sshd"
+            ):
                 pids.append(int(p.name))
         except OSError:
             continue
@@ -121,12 +133,22 @@ async def test_two_hosts_guests_events_and_samples(lab, make_guest, fleet):
     events: list[tuple[str, str]] = []
     fleet.subscribe(lambda c: c.event and events.append((c.host.name, c.event)))
     for key, host in (("a", lab["a"]), ("b", lab["b"])):
-        await asyncio.to_thread(libvirt_call, host, lambda c, n=names[key]: c.lookupByName(n).suspend())
-    await until(lambda: {("lab-a", f"{names['a']} suspended"),
-                         (b.name, f"{names['b']} suspended")} <= set(events), 10, "events")
+        await asyncio.to_thread(
+            libvirt_call, host, lambda c, n=names[key]: c.lookupByName(n).suspend()
+        )
+    await until(
+        lambda: (
+            {("lab-a", f"{names['a']} suspended"), (b.name, f"{names['b']} suspended")}
+            <= set(events)
+        ),
+        10,
+        "events",
+    )
     assert a.find(names["a"]).state == "paused" and b.find(names["b"]).state == "paused"
     for key, host in (("a", lab["a"]), ("b", lab["b"])):
-        await asyncio.to_thread(libvirt_call, host, lambda c, n=names[key]: c.lookupByName(n).resume())
+        await asyncio.to_thread(
+            libvirt_call, host, lambda c, n=names[key]: c.lookupByName(n).resume()
+        )
     await until(lambda: b.find(names["b"]).state == "running", 10, "resumed")
 
     marks = (a.last_sample_at, b.last_sample_at)
@@ -170,7 +192,7 @@ async def test_sshd_dies_with_its_sessions_then_back(lab, make_guest, fleet):
     looks like from here (no FIN ever comes). Only SSH keepalives can tell."""
     a, b = await connect_lab(fleet, lab)
     await asyncio.to_thread(lab["a"].stop_sshd)  # the listener: no new connections
-    sessions = sshd_pids(lab["a"])               # what is left: sessions, ours among them
+    sessions = sshd_pids(lab["a"])  # what is left: sessions, ours among them
     assert sessions
     for pid in sessions:
         os.kill(pid, signal.SIGSTOP)
@@ -205,8 +227,9 @@ async def test_unknown_host_key_refused_then_accepted(lab, tmp_path, fleet):
     host = add_target(fleet, "lab-a", ssh_config=config, asker=no)
     with pytest.raises(VtuiError, match="host key of lab-a .*not accepted"):
         await host.connect()
-    assert no.host_keys == [("lab-a (10.77.0.1)", fingerprint_of(lab["a"].host_key_pub),
-                             "ssh-ed25519")]
+    assert no.host_keys == [
+        ("lab-a (10.77.0.1)", fingerprint_of(lab["a"].host_key_pub), "ssh-ed25519")
+    ]
     assert host.status is HostStatus.FAILED and not known.exists()
     await host.close()
 
@@ -229,8 +252,9 @@ async def test_changed_host_key_is_refused_without_asking(lab, tmp_path, fleet):
     known = tmp_path / "known_hosts"
     known.write_text("10.77.0.1 " + " ".join(impostor.split()[:2]) + "\n")
     asker = Asker(accept=True)
-    host = add_target(fleet, "lab-a", ssh_config=lab_config(lab, tmp_path, known_hosts=str(known)),
-                      asker=asker)
+    host = add_target(
+        fleet, "lab-a", ssh_config=lab_config(lab, tmp_path, known_hosts=str(known)), asker=asker
+    )
     with pytest.raises(VtuiError) as error:
         await host.connect()
     message = str(error.value)
@@ -244,19 +268,23 @@ async def test_bad_hosts_fail_clearly_while_others_run(lab, tmp_path, fleet):
     stranger = tmp_path / "stranger_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
     relay = relay_to(lab["a"], "10.77.0.99")
-    extra = (f"Host lab-gone\n  HostName 10.77.0.99\n  User root\n  ProxyCommand {relay}\n"
-             f"Host lab-silent\n  HostName 10.77.0.98\n  ProxyCommand sleep 60\n")
+    extra = (
+        f"Host lab-gone\n  HostName 10.77.0.99\n  User root\n  ProxyCommand {relay}\n"
+        f"Host lab-silent\n  HostName 10.77.0.98\n  ProxyCommand sleep 60\n"
+    )
     good = add_target(fleet, "lab-b", ssh_config=lab.ssh_config)
     await good.connect()
     good.start()
-    wrong_key = add_target(fleet, "lab-a", ssh_config=lab_config(lab, tmp_path, "wrong_key",
-                                                                 identity=str(stranger)))
+    wrong_key = add_target(
+        fleet, "lab-a", ssh_config=lab_config(lab, tmp_path, "wrong_key", identity=str(stranger))
+    )
     config = lab_config(lab, tmp_path, extra=extra)
     unreachable = add_target(fleet, "lab-gone", ssh_config=config)
     silent = add_target(fleet, "lab-silent", ssh_config=config)
     silent.tunnel.timeout = 3
-    wrong_socket = add_target(fleet, "qemu+ssh://lab-a/system?socket=/run/libvirt/nope",
-                              ssh_config=lab.ssh_config)
+    wrong_socket = add_target(
+        fleet, "qemu+ssh://lab-a/system?socket=/run/libvirt/nope", ssh_config=lab.ssh_config
+    )
     bad = [wrong_key, unreachable, silent, wrong_socket]
 
     mark = good.last_sample_at
@@ -266,8 +294,10 @@ async def test_bad_hosts_fail_clearly_while_others_run(lab, tmp_path, fleet):
     messages = [str(e) for e in errors]
     print(f"{took:.1f} s:", *messages, sep="\n  ")
     assert all(isinstance(e, VtuiError) and "\n" not in str(e) for e in errors)
-    assert messages[0] == "lab-a: cannot log in to lab-a as root: permission denied (no key, " \
-                          "agent identity or password was accepted)"
+    assert (
+        messages[0] == "lab-a: cannot log in to lab-a as root: permission denied (no key, "
+        "agent identity or password was accepted)"
+    )
     assert messages[1].startswith("lab-gone: cannot reach lab-gone:22: proxy command:")
     assert "No route to host" in messages[1] or "timed out" in messages[1]
     assert messages[2] == "lab-silent: cannot reach lab-silent:22: no answer within 3 s"
@@ -282,8 +312,9 @@ async def test_bad_hosts_fail_clearly_while_others_run(lab, tmp_path, fleet):
 # -- secrets are asked through the asker, and kept for reconnects --------------------------------
 async def test_key_passphrase_is_asked_in_the_app(lab, tmp_path, fleet):
     key = tmp_path / "locked_key"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "open sesame", "-f", str(key)],
-                   check=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "open sesame", "-f", str(key)], check=True
+    )
     authorized = lab["a"].dir / "root/.ssh/authorized_keys"
     before = authorized.read_text()
     authorized.write_text(before + Path(f"{key}.pub").read_text())
@@ -291,8 +322,10 @@ async def test_key_passphrase_is_asked_in_the_app(lab, tmp_path, fleet):
         config = lab_config(lab, tmp_path, identity=str(key))
         wrong = Asker(secret="wrong")
         host = add_target(fleet, "lab-a", ssh_config=config, asker=wrong)
-        with pytest.raises(VtuiError, match=f"cannot log in to lab-a as root: cannot decrypt "
-                                            f"key {key}: .*passphrase"):
+        with pytest.raises(
+            VtuiError,
+            match=f"cannot log in to lab-a as root: cannot decrypt key {key}: .*passphrase",
+        ):
             await host.connect()
         assert wrong.prompts == [f"passphrase for key {key}"] * 3  # asked again, as ssh does
 

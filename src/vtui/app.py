@@ -25,8 +25,9 @@ class VtuiApp(App):
         Binding("C", "connections", "Hosts", id="app.connections"),
     ]
 
-    def __init__(self, fleet: Fleet, *, connect: bool = True, asker=None,
-                 notes: list[str] | None = None):
+    def __init__(
+        self, fleet: Fleet, *, connect: bool = True, asker=None, notes: list[str] | None = None
+    ):
         super().__init__()
         self.fleet = fleet
         self.asker = asker
@@ -40,7 +41,7 @@ class VtuiApp(App):
         from vtui.screens.migration.jobs import notify_job_endings
 
         notify_job_endings(self)
-        for note in self._notes:   # e.g. a broken saved-hosts file: said, not fatal
+        for note in self._notes:  # e.g. a broken saved-hosts file: said, not fatal
             self.notify(note, severity="warning", timeout=15)
         if self._connect_on_mount:
             self.run_worker(self.connect_hosts(), group="connect", exit_on_error=False)
@@ -50,8 +51,7 @@ class VtuiApp(App):
         for failure in failures:
             self.notify(str(failure), severity="error", timeout=15)
         if failures and len(failures) == len(self.fleet.hosts):
-            self.notify(NOTHING_ANSWERED, title="Nothing to show", severity="warning",
-                        timeout=30)
+            self.notify(NOTHING_ANSWERED, title="Nothing to show", severity="warning", timeout=30)
 
     def action_connections(self) -> None:
         from vtui.screens.connections import ConnectionsScreen
@@ -65,8 +65,9 @@ class VtuiApp(App):
     def _on_change(self, change: Change) -> None:
         # Host changes are emitted on this app's asyncio loop, so it is safe to touch widgets.
         if change.error and change.host.status is not HostStatus.FAILED:
-            self.notify(str(VtuiError(change.error, host=change.host.name)), severity="error",
-                        timeout=8)
+            self.notify(
+                str(VtuiError(change.error, host=change.host.name)), severity="error", timeout=8
+            )
         if self.fleet_screen.is_mounted:
             self.fleet_screen.apply_change(change)
 
@@ -83,31 +84,46 @@ class VtuiApp(App):
             for action in ACTIONS.values():
                 if action.id == "undefine":
                     if refusal(action, guest, readonly) is None:
-                        yield SystemCommand(f"Delete {guest.name}", "undefine the guest, "
-                                            "optionally with its storage", fs.action_delete)
+                        yield SystemCommand(
+                            f"Delete {guest.name}",
+                            "undefine the guest, optionally with its storage",
+                            fs.action_delete,
+                        )
                     continue
                 if refusal(action, guest, readonly) is None:
-                    yield SystemCommand(f"{action.label.capitalize()} {guest.name}",
-                                        f"on {guest.host}",
-                                        lambda a=action.id: fs.action_guest(a))
+                    yield SystemCommand(
+                        f"{action.label.capitalize()} {guest.name}",
+                        f"on {guest.host}",
+                        lambda a=action.id: fs.action_guest(a),
+                    )
         if guest is not None:
-            yield SystemCommand(f"Migrate {guest.name}", "to another connected host",
-                                fs.action_migrate)
-            yield SystemCommand(f"Console of {guest.name}", "serial console (Ctrl+] returns)",
-                                fs.action_console)
+            yield SystemCommand(
+                f"Migrate {guest.name}", "to another connected host", fs.action_migrate
+            )
+            yield SystemCommand(
+                f"Console of {guest.name}", "serial console (Ctrl+] returns)", fs.action_console
+            )
         from vtui.screens.console import open_consoles
 
         for console in open_consoles(self):
-            yield SystemCommand(f"Switch to console of {console.guest_name}",
-                                f"on {console.host.name}",
-                                lambda c=console: self.push_screen(c))
+            yield SystemCommand(
+                f"Switch to console of {console.guest_name}",
+                f"on {console.host.name}",
+                lambda c=console: self.push_screen(c),
+            )
         for key, label in (("cpu", "CPU"), ("mem", "memory"), ("name", "name")):
-            yield SystemCommand(f"Sort by {label}", "in the guest table",
-                                lambda k=key: fs.action_sort(k))
-        yield SystemCommand("Filter guests by state", "running, paused, shut off...",
-                            fs.action_state_menu)
+            yield SystemCommand(
+                f"Sort by {label}", "in the guest table", lambda k=key: fs.action_sort(k)
+            )
+        yield SystemCommand(
+            "Filter guests by state", "running, paused, shut off...", fs.action_state_menu
+        )
         yield SystemCommand("Migration jobs", "progress, cancel, results", fs.action_jobs)
-        yield SystemCommand("Hosts and connections", "add, edit, remove, connect saved hosts",
-                            self.action_connections)
-        yield SystemCommand("Host details", "facts and load of the selected guest's host",
-                            fs.action_host_details)
+        yield SystemCommand(
+            "Hosts and connections",
+            "add, edit, remove, connect saved hosts",
+            self.action_connections,
+        )
+        yield SystemCommand(
+            "Host details", "facts and load of the selected guest's host", fs.action_host_details
+        )

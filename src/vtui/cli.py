@@ -15,16 +15,38 @@ def _parser() -> argparse.ArgumentParser:
         description="Keyboard-driven terminal console for libvirt.",
         epilog="Batch commands: vtui list|top|host|start|shutdown|... --help",
     )
-    parser.add_argument("hosts", nargs="*", metavar="HOST",
-                        help="saved host, ssh target (user@host) or ~/.ssh/config alias")
-    parser.add_argument("-c", "--connect", action="append", default=[], metavar="URI",
-                        help="libvirt URI to open (repeatable)")
-    parser.add_argument("--demo", action="store_true",
-                        help="open the shipped demo host (libvirt's test driver, no hypervisor)")
-    parser.add_argument("--readonly", "-r", action="store_true",
-                        help="open read-only connections; actions are refused")
-    parser.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
-                        help="refresh interval (default 2)")
+    parser.add_argument(
+        "hosts",
+        nargs="*",
+        metavar="HOST",
+        help="saved host, ssh target (user@host) or ~/.ssh/config alias",
+    )
+    parser.add_argument(
+        "-c",
+        "--connect",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="libvirt URI to open (repeatable)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the shipped demo host (libvirt's test driver, no hypervisor)",
+    )
+    parser.add_argument(
+        "--readonly",
+        "-r",
+        action="store_true",
+        help="open read-only connections; actions are refused",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="refresh interval (default 2)",
+    )
     parser.add_argument("--version", action="version", version=f"vtui {__version__}")
     return parser
 
@@ -57,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     from vtui.screens.dialogs import AppAsker
 
     fleet = Fleet(interval=args.interval, readonly=args.readonly)
-    asker = AppAsker()   # host keys and passphrases are asked inside the app, once it runs
+    asker = AppAsker()  # host keys and passphrases are asked inside the app, once it runs
     readonly = True if args.readonly else None
     notes: list[str] = []
     try:

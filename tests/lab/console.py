@@ -12,8 +12,11 @@ import time
 
 import libvirt
 
-_EVENTS = (libvirt.VIR_STREAM_EVENT_READABLE | libvirt.VIR_STREAM_EVENT_ERROR
-           | libvirt.VIR_STREAM_EVENT_HANGUP)
+_EVENTS = (
+    libvirt.VIR_STREAM_EVENT_READABLE
+    | libvirt.VIR_STREAM_EVENT_ERROR
+    | libvirt.VIR_STREAM_EVENT_HANGUP
+)
 
 
 class SerialConsole:
@@ -26,8 +29,10 @@ class SerialConsole:
         self.stream.eventAddCallback(_EVENTS, self._on_event, None)
 
     def _on_event(self, stream, events, _opaque) -> None:  # on libvirt's event thread
-        chunks, closed = [], bool(events & (libvirt.VIR_STREAM_EVENT_ERROR
-                                            | libvirt.VIR_STREAM_EVENT_HANGUP))
+        chunks, closed = (
+            [],
+            bool(events & (libvirt.VIR_STREAM_EVENT_ERROR | libvirt.VIR_STREAM_EVENT_HANGUP)),
+        )
         if events & libvirt.VIR_STREAM_EVENT_READABLE:
             while True:
                 try:

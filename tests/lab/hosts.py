@@ -38,8 +38,20 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_HOSTS = {"a": "10.77.0.1", "b": "10.77.0.2"}
 # What the daemons see as their environment: nothing of the test process leaks in.
 DAEMON_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8"}
-REQUIRED_TOOLS = ("unshare", "nsenter", "setpriv", "ip", "libvirtd", "virtlogd", "virsh",
-                  "sshd", "ssh", "ssh-keygen", "bash", "qemu-system-x86_64")
+REQUIRED_TOOLS = (
+    "unshare",
+    "nsenter",
+    "setpriv",
+    "ip",
+    "libvirtd",
+    "virtlogd",
+    "virsh",
+    "sshd",
+    "ssh",
+    "ssh-keygen",
+    "bash",
+    "qemu-system-x86_64",
+)
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -143,12 +155,19 @@ class Host:
 
     # -- running things inside ---------------------------------------------------------
 
-    def exec(self, *cmd: str, check: bool = True, env: dict | None = None,
-             input: str | None = None, timeout: float | None = 60) -> subprocess.CompletedProcess:
+    def exec(
+        self,
+        *cmd: str,
+        check: bool = True,
+        env: dict | None = None,
+        input: str | None = None,
+        timeout: float | None = 60,
+    ) -> subprocess.CompletedProcess:
         """Run cmd inside all of this host's namespaces (its /run, hostname, net, pids)."""
         argv = ["nsenter", "-t", str(self.ns_pid), "-a", "--", *cmd]
-        r = subprocess.run(argv, capture_output=True, text=True, env=env, input=input,
-                           timeout=timeout)
+        r = subprocess.run(
+            argv, capture_output=True, text=True, env=env, input=input, timeout=timeout
+        )
         if check and r.returncode:
             raise ExecError(r.returncode, argv, r.stdout, r.stderr)
         return r
@@ -200,8 +219,9 @@ class Host:
             time.sleep(0.02)
 
     def libvirtd_answers(self) -> bool:
-        r = subprocess.run(["virsh", "-q", "-c", self.uri, "capabilities"],
-                           capture_output=True, timeout=60)
+        r = subprocess.run(
+            ["virsh", "-q", "-c", self.uri, "capabilities"], capture_output=True, timeout=60
+        )
         return r.returncode == 0
 
     def wait_libvirtd(self, timeout: float = 60) -> None:
@@ -227,8 +247,9 @@ class Host:
                 if self.proc is not None and self.proc.poll() is not None:
                     raise LabError(f"{self.hostname} died:\n{self.diagnostics()}") from None
                 if time.monotonic() > deadline:
-                    raise LabError(f"sshd on {self.hostname} not answering:\n"
-                                   f"{self.diagnostics()}") from None
+                    raise LabError(
+                        f"sshd on {self.hostname} not answering:\n{self.diagnostics()}"
+                    ) from None
                 time.sleep(0.05)
 
     def stop_libvirtd(self) -> None:
@@ -242,8 +263,14 @@ class Host:
         self._stop_daemon("sshd.pid")
 
     def start_sshd(self) -> None:
-        self.exec("/usr/sbin/sshd", "-f", str(self.dir / "sshd_config"),
-                  "-E", str(self.dir / "sshd.log"), env=DAEMON_ENV)
+        self.exec(
+            "/usr/sbin/sshd",
+            "-f",
+            str(self.dir / "sshd_config"),
+            "-E",
+            str(self.dir / "sshd.log"),
+            env=DAEMON_ENV,
+        )
         self.wait_sshd()
 
     def diagnostics(self) -> str:
@@ -252,32 +279,58 @@ class Host:
                 return "\n".join(p.read_text(errors="replace").splitlines()[-n:])
             except OSError:
                 return "(none)"
-        return (f"--- init.log\n{tail(self.dir / 'init.log')}\n"
-                f"--- libvirtd.log\n{tail(self.dir / 'var-log-libvirt/libvirtd.log')}\n"
-                f"--- sshd.log\n{tail(self.dir / 'sshd.log')}")
+
+        return (
+            f"--- init.log\n{tail(self.dir / 'init.log')}\n"
+            f"--- libvirtd.log\n{tail(self.dir / 'var-log-libvirt/libvirtd.log')}\n"
+            f"--- sshd.log\n{tail(self.dir / 'sshd.log')}"
+        )
 
     # -- lifecycle (driven by Lab) ------------------------------------------------------
 
     def _prepare(self) -> None:
         d, lab = self.dir, self.lab
-        for sub in ("run/sshd", "run/lock", "run/libvirt", "etc-libvirt/qemu", "var-lib-libvirt",
-                    "var-log-libvirt/qemu", "var-cache-libvirt/qemu/capabilities", "root/.ssh"):
+        for sub in (
+            "run/sshd",
+            "run/lock",
+            "run/libvirt",
+            "etc-libvirt/qemu",
+            "var-lib-libvirt",
+            "var-log-libvirt/qemu",
+            "var-cache-libvirt/qemu/capabilities",
+            "root/.ssh",
+        ):
             (d / sub).mkdir(parents=True, exist_ok=True)
         (d / "root").chmod(0o700)
         (d / "root/.ssh").chmod(0o700)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", self.hostname,
-                        "-f", str(d / "ssh_host_ed25519_key")], check=True)
+        subprocess.run(
+            [
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                self.hostname,
+                "-f",
+                str(d / "ssh_host_ed25519_key"),
+            ],
+            check=True,
+        )
         (d / "etc-libvirt/libvirtd.conf").write_text(
             f'host_uuid = "{uuid.uuid4()}"\n'  # else migration says "same host"
             "listen_tls = 0\nlisten_tcp = 1\n"
             'auth_tcp = "none"\n'  # p2p migration over qemu+tcp between the hosts
-            'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n')
+            'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n'
+        )
         (d / "etc-libvirt/qemu.conf").write_text(
             'user = "root"\ngroup = "root"\n'
             "cgroup_controllers = [ ]\n"  # the hosts' guests would collide in one cgroup tree
             'security_driver = "none"\n'  # no AppArmor/SELinux profile dance on CI machines
             "dynamic_ownership = 0\nremember_owner = 0\n"  # never chown the cached images
-            f'migration_host = "{self.ip}"\n')  # default would be our hostname
+            f'migration_host = "{self.ip}"\n'
+        )  # default would be our hostname
         for f in lab.caps_cache.glob("*.xml"):  # skip ~1.5 s of QEMU probing per daemon
             shutil.copy(f, d / "var-cache-libvirt/qemu/capabilities" / f.name)
         (d / "sshd_config").write_text(
@@ -288,17 +341,22 @@ class Host:
             "KbdInteractiveAuthentication no\nUsePAM no\n"
             "AllowTcpForwarding yes\nAllowStreamLocalForwarding yes\n"
             "MaxSessions 100\nMaxStartups 100\nPrintMotd no\nPrintLastLog no\n"
-            "Subsystem sftp /usr/lib/openssh/sftp-server\n")
+            "Subsystem sftp /usr/lib/openssh/sftp-server\n"
+        )
         # root's ssh setup inside the host: lab clients get in, and the host itself can
         # reach its peers (p2p migration over qemu+ssh).
         ssh = d / "root/.ssh"
         shutil.copy(lab.client_key + ".pub", ssh / "authorized_keys")
         shutil.copy(lab.client_key, ssh / "id_ed25519")
-        binds = [(d / "run", "/run"), (d / "etc-libvirt", "/etc/libvirt"),
-                 (d / "var-lib-libvirt", "/var/lib/libvirt"),
-                 (d / "var-log-libvirt", "/var/log/libvirt"),
-                 (d / "var-cache-libvirt", "/var/cache/libvirt"), (d / "root", "/root"),
-                 (lab.root / "hosts", "/etc/hosts")]
+        binds = [
+            (d / "run", "/run"),
+            (d / "etc-libvirt", "/etc/libvirt"),
+            (d / "var-lib-libvirt", "/var/lib/libvirt"),
+            (d / "var-log-libvirt", "/var/log/libvirt"),
+            (d / "var-cache-libvirt", "/var/cache/libvirt"),
+            (d / "root", "/root"),
+            (lab.root / "hosts", "/etc/hosts"),
+        ]
         if (lab.root / "passwd").exists():
             binds += [(lab.root / "passwd", "/etc/passwd"), (lab.root / "group", "/etc/group")]
         # The guest images must stay visible to qemu inside the host, but the default cache
@@ -312,15 +370,35 @@ class Host:
                     inner.mkdir(parents=True, exist_ok=True)
                     pre.append((keep, inner))
         binds = pre + binds
-        (d / "init.json").write_text(json.dumps({
-            "hostname": self.hostname, "ip": self.ip,
-            "binds": [(str(s), str(dst)) for s, dst in binds],
-            "sshd_config": str(d / "sshd_config"), "sshd_log": str(d / "sshd.log")}))
+        (d / "init.json").write_text(
+            json.dumps(
+                {
+                    "hostname": self.hostname,
+                    "ip": self.ip,
+                    "binds": [(str(s), str(dst)) for s, dst in binds],
+                    "sshd_config": str(d / "sshd_config"),
+                    "sshd_log": str(d / "sshd.log"),
+                }
+            )
+        )
 
     def _spawn(self) -> None:
-        argv = ["unshare", "--net", "--uts", "--mount", "--pid", "--fork", "--mount-proc",
-                "--kill-child", "--propagation", "private",
-                sys.executable, "-I", str(HERE / "host_init.py"), str(self.dir / "init.json")]
+        argv = [
+            "unshare",
+            "--net",
+            "--uts",
+            "--mount",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--kill-child",
+            "--propagation",
+            "private",
+            sys.executable,
+            "-I",
+            str(HERE / "host_init.py"),
+            str(self.dir / "init.json"),
+        ]
         if threading.current_thread() is threading.main_thread():
             # If the test process dies without cleaning up (SIGKILL), unshare gets SIGKILL
             # and --kill-child takes the whole namespace with it. Only from the main thread:
@@ -329,9 +407,14 @@ class Host:
         with open(self.dir / "init.log", "wb") as log:
             # own session: a Ctrl-C in the terminal reaches pytest, which tears down
             # cleanly, instead of killing the hosts under a running test.
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, env=DAEMON_ENV,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=DAEMON_ENV,
+                start_new_session=True,
+            )
         (self.dir / "unshare.pid").write_text(str(self.proc.pid))
         self.ns_pid = _ns_init_pid(self.proc.pid)
 
@@ -414,24 +497,40 @@ class Lab:
     def _start(self) -> None:
         root = self.root
         (root / "keys").mkdir()
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vtui-lab-client",
-                        "-f", self.client_key], check=True)
-        (root / "hosts").write_text("127.0.0.1 localhost\n" + "".join(
-            f"{ip} lab-{n}\n" for n, ip in self.spec.items()))
+        subprocess.run(
+            [
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "vtui-lab-client",
+                "-f",
+                self.client_key,
+            ],
+            check=True,
+        )
+        (root / "hosts").write_text(
+            "127.0.0.1 localhost\n" + "".join(f"{ip} lab-{n}\n" for n, ip in self.spec.items())
+        )
         try:
             pwd.getpwnam("libvirt-qemu")
         except KeyError:
             # Debian's libvirtd refuses to start without this user, even with user="root".
             # Give the hosts a private passwd/group instead of touching the machine's.
-            (root / "passwd").write_text(Path("/etc/passwd").read_text()
-                                         + "libvirt-qemu:x:64055:64055::/var/lib/libvirt:"
-                                           "/usr/sbin/nologin\n")
+            (root / "passwd").write_text(
+                Path("/etc/passwd").read_text() + "libvirt-qemu:x:64055:64055::/var/lib/libvirt:"
+                "/usr/sbin/nologin\n"
+            )
             (root / "group").write_text(Path("/etc/group").read_text() + "libvirt-qemu:x:64055:\n")
         self.hosts = {n: Host(self, n, ip) for n, ip in self.spec.items()}
         for h in self:
             h._prepare()
-        Path(self.known_hosts).write_text("".join(
-            f"{h.hostname},{h.ip} {' '.join(h.host_key_pub.split()[:2])}\n" for h in self))
+        Path(self.known_hosts).write_text(
+            "".join(f"{h.hostname},{h.ip} {' '.join(h.host_key_pub.split()[:2])}\n" for h in self)
+        )
         for h in self:
             shutil.copy(self.known_hosts, h.dir / "root/.ssh/known_hosts")
         for h in self:
@@ -454,16 +553,48 @@ class Lab:
         hosts = list(self)
         if len(hosts) == 2:  # straight veth pair between the two namespaces
             a, b = hosts
-            subprocess.run(["ip", "link", "add", "eth0", "netns", str(a.ns_pid), "type", "veth",
-                            "peer", "name", "eth0", "netns", str(b.ns_pid)], check=True)
+            subprocess.run(
+                [
+                    "ip",
+                    "link",
+                    "add",
+                    "eth0",
+                    "netns",
+                    str(a.ns_pid),
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    "eth0",
+                    "netns",
+                    str(b.ns_pid),
+                ],
+                check=True,
+            )
             return
         # otherwise: a bridge inside the first host's netns, one veth per host into it
         first = hosts[0]
         first.exec("ip", "link", "add", "labbr", "type", "bridge")
         first.exec("ip", "link", "set", "labbr", "up")
         for i, h in enumerate(hosts):
-            subprocess.run(["ip", "link", "add", "eth0", "netns", str(h.ns_pid), "type", "veth",
-                            "peer", "name", f"p{i}", "netns", str(first.ns_pid)], check=True)
+            subprocess.run(
+                [
+                    "ip",
+                    "link",
+                    "add",
+                    "eth0",
+                    "netns",
+                    str(h.ns_pid),
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    f"p{i}",
+                    "netns",
+                    str(first.ns_pid),
+                ],
+                check=True,
+            )
             first.exec("ip", "link", "set", f"p{i}", "master", "labbr", "up")
 
     def _write_ssh_config(self) -> None:
@@ -480,7 +611,8 @@ class Lab:
                 f"  IdentityFile {self.client_key}\n  IdentitiesOnly yes\n"
                 f"  UserKnownHostsFile {self.known_hosts}\n  GlobalKnownHostsFile /dev/null\n"
                 f"  StrictHostKeyChecking yes\n  BatchMode yes\n  LogLevel ERROR\n"
-                f"  ProxyCommand nsenter --net={h.netns_path} bash -c '{relay}'\n")
+                f"  ProxyCommand nsenter --net={h.netns_path} bash -c '{relay}'\n"
+            )
         Path(self.ssh_config).write_text("\n".join(out))
 
     def _save_caps_cache(self) -> None:

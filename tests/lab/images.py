@@ -58,8 +58,12 @@ def _publish(tmp: Path, final: Path) -> None:
 
 
 def _kernel_package() -> str:
-    out = subprocess.run(["apt-cache", "depends", "linux-image-cloud-amd64"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["apt-cache", "depends", "linux-image-cloud-amd64"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     for line in out.splitlines():
         dep = line.strip().removeprefix("Depends:").strip()
         if line.strip().startswith("Depends:") and dep.startswith("linux-image-"):
@@ -71,9 +75,12 @@ def _build_kernel(final: Path) -> None:
     pkg = _kernel_package()
     tmp = Path(tempfile.mkdtemp(prefix=".kernel-", dir=final.parent))
     try:
+
         def download() -> subprocess.CompletedProcess:
-            return subprocess.run(["apt-get", "download", pkg], cwd=tmp,
-                                  capture_output=True, text=True)
+            return subprocess.run(
+                ["apt-get", "download", pkg], cwd=tmp, capture_output=True, text=True
+            )
+
         r = download()
         if r.returncode != 0:  # stale package lists: refresh once and retry
             subprocess.run(["apt-get", "update"], capture_output=True, check=False)
@@ -112,9 +119,13 @@ def _build_initrd(final: Path) -> None:
         (root / "bin/busybox").chmod(0o755)
         files = sorted(str(p.relative_to(root)) for p in root.rglob("*"))
         # -R 0:0: files owned by root inside the guest whoever builds the image
-        cpio = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet", "-R", "0:0"], cwd=root,
-                              input=("\n".join(files) + "\n").encode(),
-                              capture_output=True, check=True)
+        cpio = subprocess.run(
+            ["cpio", "-o", "-H", "newc", "--quiet", "-R", "0:0"],
+            cwd=root,
+            input=("\n".join(files) + "\n").encode(),
+            capture_output=True,
+            check=True,
+        )
         (tmp / "initrd.gz").write_bytes(gzip.compress(cpio.stdout, 6))
         shutil.rmtree(root)
         _publish(tmp, final)
@@ -135,8 +146,16 @@ def ensure_guest_image() -> tuple[str, str]:
     return str(kdir / "vmlinuz"), str(idir / "initrd.gz")
 
 
-def guest_xml(name: str, kernel: str, initrd: str, mem_mib: int = 128, vcpus: int = 1,
-              busy: bool = False, serial: bool = True, uuid: str | None = None) -> str:
+def guest_xml(
+    name: str,
+    kernel: str,
+    initrd: str,
+    mem_mib: int = 128,
+    vcpus: int = 1,
+    busy: bool = False,
+    serial: bool = True,
+    uuid: str | None = None,
+) -> str:
     """Minimal direct-kernel-boot TCG domain (nested KVM is unreliable on CI)."""
     E = etree.SubElement
     dom = etree.Element("domain", type="qemu")

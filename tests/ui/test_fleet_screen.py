@@ -14,13 +14,13 @@ async def test_sort_by_memory_then_name():
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_loaded(app, pilot)
         await pilot.press("M")
-        assert shown_names(app)[0] == "gpu-lab"          # 32 GiB, the biggest
-        await pilot.press("M")                           # again: reversed
+        assert shown_names(app)[0] == "gpu-lab"  # 32 GiB, the biggest
+        await pilot.press("M")  # again: reversed
         assert app.fleet_screen.table.selected_guest is not None
-        assert shown_names(app)[0] in ("vpn-edge", "tmp-debug-shell")   # 512 MiB
-        await pilot.press("M")                           # descending again...
+        assert shown_names(app)[0] in ("vpn-edge", "tmp-debug-shell")  # 512 MiB
+        await pilot.press("M")  # descending again...
         web = [n for n in shown_names(app) if n in ("web-01", "web-02", "web-03")]
-        assert web == ["web-01", "web-02", "web-03"]     # ...equal memory: name order
+        assert web == ["web-01", "web-02", "web-03"]  # ...equal memory: name order
         await pilot.press("N")
         names = shown_names(app)
         assert names == sorted(names, key=str.lower)
@@ -41,7 +41,7 @@ async def test_sort_menu():
         await wait_loaded(app, pilot)
         await pilot.press("o")
         assert isinstance(app.screen, ChoiceScreen)
-        await pilot.press("down", "enter")               # second column: state
+        await pilot.press("down", "enter")  # second column: state
         assert app.fleet_screen.table.sort_key == "state"
 
 
@@ -62,7 +62,7 @@ async def test_state_filter():
         await wait_loaded(app, pilot)
         await pilot.press("f")
         assert isinstance(app.screen, ChoiceScreen)
-        await pilot.press("down", "down", "enter")       # all, running, paused
+        await pilot.press("down", "down", "enter")  # all, running, paused
         table = app.fleet_screen.table
         assert table.state_filter == "paused"
         states = {table.guests[key].state for key in table.order}
@@ -115,7 +115,7 @@ async def test_refusal_when_state_does_not_fit():
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_loaded(app, pilot)
-        select(app, "gpu-lab")                           # shut off
+        select(app, "gpu-lab")  # shut off
         await pilot.press("p")
         await pilot.pause(0.1)
         assert any("gpu-lab" in m and "not running" in m for m in notifications(app))
@@ -125,7 +125,7 @@ async def test_delete_with_storage_after_confirmation():
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_loaded(app, pilot)
-        select(app, "staging-web-01")                    # shut off, one disk volume
+        select(app, "staging-web-01")  # shut off, one disk volume
         await pilot.press("D")
         await wait_for(lambda: isinstance(app.screen, ConfirmScreen), pilot)
         assert app.screen.option and "/var/lib/libvirt/images/" in app.screen.option
@@ -148,7 +148,7 @@ async def test_palette_lists_actions_for_the_selected_guest():
         select(app, "web-01")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Force off web-01" in titles and "Pause web-01" in titles
-        assert "Start web-01" not in titles              # already running
+        assert "Start web-01" not in titles  # already running
 
 
 async def test_unknown_uri_is_reported_and_the_app_keeps_running():
@@ -156,7 +156,7 @@ async def test_unknown_uri_is_reported_and_the_app_keeps_running():
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(lambda: any("No host answered" in m for m in notifications(app)), pilot)
         assert any("bogus:///nothing" in m for m in notifications(app))
-        await pilot.press("F")                           # no guest: a message, no crash
+        await pilot.press("F")  # no guest: a message, no crash
         await pilot.pause(0.1)
         assert any("no guest selected" in m for m in notifications(app))
 
@@ -166,12 +166,12 @@ async def test_hidden_screen_pauses_sampling_and_catches_up():
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(lambda: app.fleet_screen.table.row_count >= 60, pilot)
         a, b = app.fleet.hosts.values()
-        await pilot.press("tab", "enter")                # host list -> details of host a
+        await pilot.press("tab", "enter")  # host list -> details of host a
         await wait_for(lambda: isinstance(app.screen, HostScreen), pilot)
         assert app.screen.host is a and not a.paused and b.paused
         select_b = next(g for g in b.guests.values() if g.state == "running")
         await b.call(lambda: b.conn.lookupByUUIDString(select_b.uuid).suspend())
-        await wait_for(lambda: select_b.state == "paused", pilot)   # events still arrive
+        await wait_for(lambda: select_b.state == "paused", pilot)  # events still arrive
         await pilot.press("escape")
         await wait_for(lambda: app.screen is app.fleet_screen, pilot)
         assert not a.paused and not b.paused
@@ -186,7 +186,9 @@ async def test_collapsed_host_leaves_the_table_and_stops_sampling():
         a, _b = app.fleet.hosts.values()
         await pilot.press("tab", "space")
         assert a.paused
-        assert all(g.host != a.name for g in map(app.fleet_screen.table.guests.get,
-                                                 app.fleet_screen.table.order))
+        assert all(
+            g.host != a.name
+            for g in map(app.fleet_screen.table.guests.get, app.fleet_screen.table.order)
+        )
         await pilot.press("space")
         assert not a.paused and app.fleet_screen.table.row_count >= 60

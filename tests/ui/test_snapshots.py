@@ -13,7 +13,7 @@ def test_main_screen(snap_compare, size):
 
     async def loaded(pilot):
         await wait_loaded(app, pilot)
-        for host in app.fleet.hosts.values():   # no live refresh while the picture is taken
+        for host in app.fleet.hosts.values():  # no live refresh while the picture is taken
             host.paused = True
         await pilot.pause(0.2)
 

@@ -40,8 +40,10 @@ COMMANDS: dict[str, Command] = {
     "list": Command(commands.list_parser, commands.run_list),
     "host": Command(commands.host_parser, commands.run_host),
     "top": Command(top.top_parser, top.run_top),
-    **{name: Command(lambda name=name: lifecycle.action_parser(name), lifecycle.run_action_command)
-       for name in lifecycle.ACTION_COMMANDS},
+    **{
+        name: Command(lambda name=name: lifecycle.action_parser(name), lifecycle.run_action_command)
+        for name in lifecycle.ACTION_COMMANDS
+    },
     "migrate": Command(migrate.migrate_parser, migrate.run_migrate),
 }
 BATCH_COMMANDS = frozenset(COMMANDS)
@@ -50,18 +52,19 @@ BATCH_COMMANDS = frozenset(COMMANDS)
 def main(argv: list[str]) -> int:
     """Run `vtui <command> ...`; returns the exit status (never raises)."""
     if not argv or argv[0] not in COMMANDS:
-        error_line(f"unknown command {argv[0] if argv else ''!r}; "
-                   f"one of: {', '.join(sorted(COMMANDS))}")
+        error_line(
+            f"unknown command {argv[0] if argv else ''!r}; one of: {', '.join(sorted(COMMANDS))}"
+        )
         return EXIT_USAGE
     command = COMMANDS[argv[0]]
     before = set(threading.enumerate())
     try:
         parser = command.parser()
-        args = parser.parse_intermixed_args(argv[1:])   # HOSTs before or after options
+        args = parser.parse_intermixed_args(argv[1:])  # HOSTs before or after options
     except UsageError as exc:
         error_line(str(exc))
         return EXIT_USAGE
-    except SystemExit as exc:   # --help printed its text
+    except SystemExit as exc:  # --help printed its text
         return exc.code if isinstance(exc.code, int) else 0
     code = _run(command, args)
     _exit_if_stuck(before, code)
@@ -96,7 +99,7 @@ def _run(command: Command, args: argparse.Namespace) -> int:
         error_line(str(exc))
         return EXIT_USAGE
     except Unreachable:
-        return EXIT_UNREACHABLE   # each host's failure is already on stderr
+        return EXIT_UNREACHABLE  # each host's failure is already on stderr
     except VtuiError as exc:
         error_line(str(exc))
         return EXIT_FAILED
@@ -121,10 +124,13 @@ def _exit_if_stuck(before: set[threading.Thread], code: int) -> None:
     """A host that never answered leaves its worker thread blocked inside libvirt, and
     Python would wait for it at exit (minutes, or forever). Everything is reported by
     now, so end the process instead of hanging the script that called us."""
-    workers = [t for t in threading.enumerate()
-               if t not in before and t.name.startswith("virt-") and not t.daemon]
+    workers = [
+        t
+        for t in threading.enumerate()
+        if t not in before and t.name.startswith("virt-") and not t.daemon
+    ]
     deadline = time.monotonic() + 1.0
-    for thread in workers:   # closed hosts' idle workers end within milliseconds
+    for thread in workers:  # closed hosts' idle workers end within milliseconds
         thread.join(timeout=max(deadline - time.monotonic(), 0))
     if any(t.is_alive() for t in workers):
         sys.stdout.flush()

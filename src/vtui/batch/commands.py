@@ -25,15 +25,24 @@ from .session import open_session
 def list_parser() -> argparse.ArgumentParser:
     parser = new_parser("list", "List the guests of one or more hosts, like the main table.")
     add_connection_options(parser, positional_hosts=True)
-    parser.add_argument("--state", type=state_filter, action="append", default=[],
-                        metavar="STATE",
-                        help="only guests in this state: running, paused, shutoff, crashed, "
-                             "pmsuspended, active, inactive (comma list or repeat)")
+    parser.add_argument(
+        "--state",
+        type=state_filter,
+        action="append",
+        default=[],
+        metavar="STATE",
+        help="only guests in this state: running, paused, shutoff, crashed, "
+        "pmsuspended, active, inactive (comma list or repeat)",
+    )
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="JSON (see docs/json.md)")
     fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
-    parser.add_argument("-w", "--wide", action="store_true",
-                        help="table: add memory used, reason, autostart, persistent and UUID")
+    parser.add_argument(
+        "-w",
+        "--wide",
+        action="store_true",
+        help="table: add memory used, reason, autostart, persistent and UUID",
+    )
     add_rate_options(parser)
     return parser
 
@@ -69,8 +78,13 @@ def guest_row(guest: Guest, *, with_host: bool, wide: bool, now: float) -> list[
         units.uptime(guest.started_at, now) if guest.active else "-",
     ]
     if wide:
-        row += [units.kib(guest.memory_used_kib), guest.reason or "-", _yes(guest.autostart),
-                _yes(guest.persistent), guest.uuid]
+        row += [
+            units.kib(guest.memory_used_kib),
+            guest.reason or "-",
+            _yes(guest.autostart),
+            _yes(guest.persistent),
+            guest.uuid,
+        ]
     return row
 
 
@@ -78,19 +92,32 @@ def guest_columns(*, with_host: bool, wide: bool) -> list[Column]:
     columns = [Column("NAME")]
     if with_host:
         columns.append(Column("HOST"))
-    columns += [Column("STATE"), Column("VCPU", True), Column("MEM", True),
-                Column("CPU%", True), Column("DISK R/W", True), Column("NET RX/TX", True),
-                Column("UP", True)]
+    columns += [
+        Column("STATE"),
+        Column("VCPU", True),
+        Column("MEM", True),
+        Column("CPU%", True),
+        Column("DISK R/W", True),
+        Column("NET RX/TX", True),
+        Column("UP", True),
+    ]
     if wide:
-        columns += [Column("MEM USED", True), Column("REASON"), Column("AUTOSTART"),
-                    Column("PERSISTENT"), Column("UUID")]
+        columns += [
+            Column("MEM USED", True),
+            Column("REASON"),
+            Column("AUTOSTART"),
+            Column("PERSISTENT"),
+            Column("UUID"),
+        ]
     return columns
 
 
 def guest_table(guests: list[Guest], *, with_host: bool, wide: bool = False) -> list[str]:
     now = time.time()
-    return table(guest_columns(with_host=with_host, wide=wide),
-                 (guest_row(g, with_host=with_host, wide=wide, now=now) for g in guests))
+    return table(
+        guest_columns(with_host=with_host, wide=wide),
+        (guest_row(g, with_host=with_host, wide=wide, now=now) for g in guests),
+    )
 
 
 async def run_list(args: argparse.Namespace) -> int:
@@ -103,15 +130,18 @@ async def run_list(args: argparse.Namespace) -> int:
         guests = sorted_guests(hosts, wanted)
         now = time.time()
         if args.json:
-            print_json({"format_version": FORMAT_VERSION,
-                        "hosts": [h.name for h in hosts],
-                        "guests": [guest_record(g, now) for g in guests],
-                        "errors": session.errors()})
+            print_json(
+                {
+                    "format_version": FORMAT_VERSION,
+                    "hosts": [h.name for h in hosts],
+                    "guests": [guest_record(g, now) for g in guests],
+                    "errors": session.errors(),
+                }
+            )
         elif args.csv:
             write_csv(GUEST_FIELDS, (guest_record(g, now) for g in guests))
         else:
-            print_lines(guest_table(guests, with_host=len(session.fleet.hosts) > 1,
-                                    wide=args.wide))
+            print_lines(guest_table(guests, with_host=len(session.fleet.hosts) > 1, wide=args.wide))
         return session.exit_code()
     finally:
         await session.close()
@@ -139,8 +169,10 @@ def _ratio(value: float | None) -> str:
 def host_lines(rec: dict) -> list[str]:
     """A host's facts as `label  value` lines under its name."""
     version = f"libvirt {rec['libvirt_version']}, {rec['driver']} {rec['hypervisor_version']}"
-    threads = f"{rec['sockets']} socket(s) x {rec['cores_per_socket']} core(s) x " \
-              f"{rec['threads_per_core']} thread(s)"
+    threads = (
+        f"{rec['sockets']} socket(s) x {rec['cores_per_socket']} core(s) x "
+        f"{rec['threads_per_core']} thread(s)"
+    )
     model = rec["cpu_model"]
     if model != rec["arch"]:
         model += f" ({rec['arch']})"
@@ -152,19 +184,29 @@ def host_lines(rec: dict) -> list[str]:
     memory = f"{_gib(used)} used of {_gib(total)}"
     if used is not None and total:
         memory += f" ({100 * used / total:.0f}%)"
-    numa = "; ".join(f"cell {c['id']}: {_gib(c['memory_free_bytes'])} free of "
-                     f"{_gib(c['memory_total_bytes'])}" for c in rec["numa_cells"]) or "-"
+    numa = (
+        "; ".join(
+            f"cell {c['id']}: {_gib(c['memory_free_bytes'])} free of "
+            f"{_gib(c['memory_total_bytes'])}"
+            for c in rec["numa_cells"]
+        )
+        or "-"
+    )
     ksm = rec["ksm"]
     if ksm is None:
         ksm_text = rec["ksm_unavailable_reason"]
     else:
-        ksm_text = (f"{'running' if ksm['running'] else 'idle'}, {ksm['pages_shared']} pages "
-                    f"shared, {ksm['pages_sharing']} sharing, {_gib(ksm['saved_bytes'])} saved")
+        ksm_text = (
+            f"{'running' if ksm['running'] else 'idle'}, {ksm['pages_shared']} pages "
+            f"shared, {ksm['pages_sharing']} sharing, {_gib(ksm['saved_bytes'])} saved"
+        )
     counts = ", ".join(f"{n} {state}" for state, n in rec["guests_by_state"].items())
     guests = f"{rec['guests_total']}" + (f": {counts}" if counts else "")
-    commitment = (f"vCPUs {_ratio(rec['vcpu_commitment'])} ({rec['active_vcpus']} on "
-                  f"{rec['cpus']} CPUs), memory {_ratio(rec['memory_commitment'])} "
-                  f"({_gib(rec['active_memory_bytes'])} of {_gib(total)})")
+    commitment = (
+        f"vCPUs {_ratio(rec['vcpu_commitment'])} ({rec['active_vcpus']} on "
+        f"{rec['cpus']} CPUs), memory {_ratio(rec['memory_commitment'])} "
+        f"({_gib(rec['active_memory_bytes'])} of {_gib(total)})"
+    )
     facts = [
         ("hostname", rec["hostname"]),
         ("uri", rec["uri"] + (" (read-only)" if rec["readonly"] else "")),
@@ -187,8 +229,9 @@ async def run_host(args: argparse.Namespace) -> int:
             await session.sample_rates(args.wait)
         records = [host_record(h) for h in session.connected]
         if args.json:
-            print_json({"format_version": FORMAT_VERSION, "hosts": records,
-                        "errors": session.errors()})
+            print_json(
+                {"format_version": FORMAT_VERSION, "hosts": records, "errors": session.errors()}
+            )
         else:
             lines: list[str] = []
             for rec in records:

@@ -43,9 +43,12 @@ _DESCRIPTIONS = {
 
 def add_guest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("guest", metavar="GUEST", help="guest name or UUID")
-    parser.add_argument("--host", metavar="HOST",
-                        help="the host the guest is on: the name of a -c/--demo host, a "
-                             "saved host, ssh target or ~/.ssh/config alias")
+    parser.add_argument(
+        "--host",
+        metavar="HOST",
+        help="the host the guest is on: the name of a -c/--demo host, a "
+        "saved host, ssh target or ~/.ssh/config alias",
+    )
     add_connection_options(parser, positional_hosts=False)
 
 
@@ -54,9 +57,13 @@ def action_parser(command: str) -> argparse.ArgumentParser:
     parser.set_defaults(command_name=command)
     add_guest_options(parser)
     if ACTION_COMMANDS[command][2] is not None:
-        parser.add_argument("--wait", type=positive_float, metavar="SECONDS",
-                            help="wait up to SECONDS until the guest is "
-                                 f"{ACTION_COMMANDS[command][2]} (exit 1 if it is not)")
+        parser.add_argument(
+            "--wait",
+            type=positive_float,
+            metavar="SECONDS",
+            help="wait up to SECONDS until the guest is "
+            f"{ACTION_COMMANDS[command][2]} (exit 1 if it is not)",
+        )
     return parser
 
 
@@ -73,7 +80,7 @@ async def open_guest_session(args: argparse.Namespace) -> tuple[Session, Host, G
             add_host_text(fleet, args.host, args)
         chosen = next(iter(fleet.hosts))
     finish_fleet(fleet, args)
-    session = Session(fleet)   # closed by the caller, or by main if this raises
+    session = Session(fleet)  # closed by the caller, or by main if this raises
     await session.connect()
     try:
         guest = fleet.find_guest(args.guest, host=chosen)
@@ -88,13 +95,16 @@ async def wait_for_state(host: Host, guest: Guest, state: str, seconds: float) -
     while guest.state != state:
         if guest.uuid not in host.guests:
             if state == SHUTOFF:
-                return   # a transient guest is gone once it stops
+                return  # a transient guest is gone once it stops
             raise VtuiError("disappeared", host=host.name, guest=guest.name)
         if loop.time() >= deadline:
-            raise VtuiError(f"still {guest.state} after {seconds:g} s (wanted {state})",
-                            host=host.name, guest=guest.name)
+            raise VtuiError(
+                f"still {guest.state} after {seconds:g} s (wanted {state})",
+                host=host.name,
+                guest=guest.name,
+            )
         await asyncio.sleep(0.2)
-        await host.refresh_guest(guest.uuid)   # events update it too; this makes sure
+        await host.refresh_guest(guest.uuid)  # events update it too; this makes sure
 
 
 async def run_action_command(args: argparse.Namespace) -> int:

@@ -34,27 +34,41 @@ from .parsing import (
 )
 from .session import Session, add_host_text, build_fleet, finish_fleet, raise_not_found
 
-PROGRESS_EVERY = 1.0   # seconds between progress lines when stderr is not a terminal
+PROGRESS_EVERY = 1.0  # seconds between progress lines when stderr is not a terminal
 
 
 def migrate_parser() -> argparse.ArgumentParser:
     parser = new_parser("migrate", "Move a guest to another host, with progress on stderr.")
     add_guest_options(parser)
-    parser.add_argument("--to", required=True, metavar="HOST",
-                        help="destination: the name of a -c host, a saved host, ssh target "
-                             "or ~/.ssh/config alias")
+    parser.add_argument(
+        "--to",
+        required=True,
+        metavar="HOST",
+        help="destination: the name of a -c host, a saved host, ssh target or ~/.ssh/config alias",
+    )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--live", action="store_true",
-                      help="move a running (or paused) guest without stopping it "
-                           "(the default for a running guest)")
-    mode.add_argument("--offline", action="store_true",
-                      help="move only the definition of a shut-off guest "
-                           "(the default for a shut-off guest)")
-    parser.add_argument("--copy-storage", action="store_true",
-                        help="copy the disks too, for hosts without shared storage "
-                             "(live only)")
-    parser.add_argument("--bandwidth", type=positive_int, metavar="MiB/s",
-                        help="limit the migration stream to this many MiB/s")
+    mode.add_argument(
+        "--live",
+        action="store_true",
+        help="move a running (or paused) guest without stopping it "
+        "(the default for a running guest)",
+    )
+    mode.add_argument(
+        "--offline",
+        action="store_true",
+        help="move only the definition of a shut-off guest (the default for a shut-off guest)",
+    )
+    parser.add_argument(
+        "--copy-storage",
+        action="store_true",
+        help="copy the disks too, for hosts without shared storage (live only)",
+    )
+    parser.add_argument(
+        "--bandwidth",
+        type=positive_int,
+        metavar="MiB/s",
+        help="limit the migration stream to this many MiB/s",
+    )
     return parser
 
 
@@ -85,10 +99,10 @@ def find_source_guest(session: Session, name: str, src: Host | None, dst: Host) 
         return matches[0]
     if matches:
         where = ", ".join(sorted(g.host for g in matches))
-        raise VtuiError(f"guest {name!r} exists on several hosts ({where}); say which with "
-                        "--host")
-    raise_not_found(session, f"no guest called {name!r}"
-                    + (f" on {src.name}" if src is not None else ""))
+        raise VtuiError(f"guest {name!r} exists on several hosts ({where}); say which with --host")
+    raise_not_found(
+        session, f"no guest called {name!r}" + (f" on {src.name}" if src is not None else "")
+    )
 
 
 def options_of(args: argparse.Namespace, guest: Guest) -> MigrationOptions:
@@ -116,8 +130,10 @@ class ProgressLines:
         p = job.progress
         text = f"{job.title}: {p.phase}"
         if p.fraction is not None:
-            text += f" {p.fraction * 100:.0f}% ({units.size(p.data_processed)} of " \
-                    f"{units.size(p.data_total)})"
+            text += (
+                f" {p.fraction * 100:.0f}% ({units.size(p.data_processed)} of "
+                f"{units.size(p.data_total)})"
+            )
         if p.transfer_bps:
             text += f" at {units.size(p.transfer_bps)}/s"
         if p.eta is not None:
@@ -141,7 +157,7 @@ async def run_migrate(args: argparse.Namespace) -> int:
     try:
         await session.connect()
         if dst.name in session.failures:
-            return EXIT_UNREACHABLE   # already reported
+            return EXIT_UNREACHABLE  # already reported
         guest = find_source_guest(session, args.guest, src, dst)
         src_host = fleet.host_of(guest)
         options = options_of(args, guest)
@@ -149,8 +165,9 @@ async def run_migrate(args: argparse.Namespace) -> int:
             job = await start_migration(src_host, guest, dst, options, jobs=MigrationJobs())
         except MigrationRefused as exc:
             reasons = "; ".join(c.line for c in failures(exc.checks))
-            raise VtuiError(f"cannot migrate to {dst.name}: {reasons}", host=src_host.name,
-                            guest=guest.name) from None
+            raise VtuiError(
+                f"cannot migrate to {dst.name}: {reasons}", host=src_host.name, guest=guest.name
+            ) from None
         for check in job.checks:
             if check.status == WARN:
                 error_line(f"warning: {check.line}")
@@ -164,7 +181,7 @@ async def _follow(job: MigrationJob, guest: Guest, src: Host, dst: Host) -> int:
     job.subscribe(progress)
     try:
         summary = await job.wait()
-    except asyncio.CancelledError:   # Ctrl-C: stop the migration, not just our view of it
+    except asyncio.CancelledError:  # Ctrl-C: stop the migration, not just our view of it
         progress.finish()
         error_line(f"{job.title}: cancelling")
         try:
@@ -177,6 +194,8 @@ async def _follow(job: MigrationJob, guest: Guest, src: Host, dst: Host) -> int:
         progress.finish()
     # an offline migration moves only the definition: no data, no downtime to speak of
     result = summary.line() if job.options.live else "definition moved"
-    print(f"{guest.name} migrated from {src.name} to {dst.name} "
-          f"({job.options.describe()}): {result}", flush=True)
+    print(
+        f"{guest.name} migrated from {src.name} to {dst.name} ({job.options.describe()}): {result}",
+        flush=True,
+    )
     return 0

@@ -15,7 +15,7 @@ from vtui.core import units
 @dataclass(frozen=True, slots=True)
 class Column:
     header: str
-    right: bool = False      # numbers line up on the right
+    right: bool = False  # numbers line up on the right
 
 
 def table(columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> list[str]:
@@ -27,8 +27,9 @@ def table(columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> list[str]
             widths[i] = max(widths[i], len(cell))
     lines = []
     for row in [[c.header for c in columns], *rows]:
-        cells = [cell.rjust(w) if c.right else cell.ljust(w)
-                 for c, cell, w in zip(columns, row, widths)]
+        cells = [
+            cell.rjust(w) if c.right else cell.ljust(w) for c, cell, w in zip(columns, row, widths)
+        ]
         lines.append("  ".join(cells).rstrip())
     return lines
 
@@ -58,8 +59,13 @@ def csv_writer(out: IO[str]) -> Any:
     return csv.writer(out, lineterminator="\n")
 
 
-def write_csv(fields: Sequence[str], records: Iterable[dict], out: IO[str] | None = None,
-              *, header: bool = True) -> None:
+def write_csv(
+    fields: Sequence[str],
+    records: Iterable[dict],
+    out: IO[str] | None = None,
+    *,
+    header: bool = True,
+) -> None:
     writer = csv_writer(out or sys.stdout)
     if header:
         writer.writerow(fields)

@@ -7,9 +7,9 @@ import argparse
 from vtui.core.states import FILTER_STATES
 
 EXIT_OK = 0
-EXIT_FAILED = 1        # the operation was attempted and failed (or was refused)
-EXIT_USAGE = 2         # bad arguments, unknown host name
-EXIT_UNREACHABLE = 3   # a host could not be connected
+EXIT_FAILED = 1  # the operation was attempted and failed (or was refused)
+EXIT_USAGE = 2  # bad arguments, unknown host name
+EXIT_UNREACHABLE = 3  # a host could not be connected
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = """\
@@ -29,9 +29,12 @@ class BatchParser(argparse.ArgumentParser):
 
 
 def new_parser(command: str, description: str) -> BatchParser:
-    return BatchParser(prog=f"vtui {command}", description=description,
-                       epilog=EXIT_CODES_HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    return BatchParser(
+        prog=f"vtui {command}",
+        description=description,
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def positive_float(text: str) -> float:
@@ -64,27 +67,57 @@ def add_connection_options(parser: argparse.ArgumentParser, *, positional_hosts:
     """How every command picks its hosts; none given means the default URI."""
     group = parser.add_argument_group("hosts")
     if positional_hosts:
-        group.add_argument("hosts", nargs="*", metavar="HOST",
-                           help="saved host name, ssh target (user@host) or ~/.ssh/config "
-                                "alias (repeatable; none: the default URI)")
-    group.add_argument("-c", "--connect", action="append", default=[], metavar="URI",
-                       help="libvirt URI to open (repeatable)")
-    group.add_argument("--demo", action="store_true",
-                       help="the shipped demo host (libvirt's test driver, no hypervisor)")
-    group.add_argument("-r", "--readonly", action="store_true",
-                       help="open read-only connections (actions are refused)")
-    group.add_argument("--ssh-config", metavar="FILE",
-                       help="extra ssh config file, read before ~/.ssh/config")
-    group.add_argument("--timeout", type=positive_float, default=10.0, metavar="SECONDS",
-                       help="give up connecting to a host after this long (default 10)")
+        group.add_argument(
+            "hosts",
+            nargs="*",
+            metavar="HOST",
+            help="saved host name, ssh target (user@host) or ~/.ssh/config "
+            "alias (repeatable; none: the default URI)",
+        )
+    group.add_argument(
+        "-c",
+        "--connect",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="libvirt URI to open (repeatable)",
+    )
+    group.add_argument(
+        "--demo",
+        action="store_true",
+        help="the shipped demo host (libvirt's test driver, no hypervisor)",
+    )
+    group.add_argument(
+        "-r",
+        "--readonly",
+        action="store_true",
+        help="open read-only connections (actions are refused)",
+    )
+    group.add_argument(
+        "--ssh-config", metavar="FILE", help="extra ssh config file, read before ~/.ssh/config"
+    )
+    group.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="give up connecting to a host after this long (default 10)",
+    )
 
 
 def add_rate_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--wait", type=positive_float, default=1.0, metavar="SECONDS",
-                        help="time between the two samples rates are computed from "
-                             "(default 1)")
-    parser.add_argument("--no-rates", action="store_true",
-                        help="one sample only: faster, but CPU %% and I/O rates are unknown")
+    parser.add_argument(
+        "--wait",
+        type=positive_float,
+        default=1.0,
+        metavar="SECONDS",
+        help="time between the two samples rates are computed from (default 1)",
+    )
+    parser.add_argument(
+        "--no-rates",
+        action="store_true",
+        help="one sample only: faster, but CPU %% and I/O rates are unknown",
+    )
 
 
 _STATE_WORDS = {s.replace(" ", ""): s for s in (*FILTER_STATES, "blocked", "shutting down")}

@@ -16,11 +16,25 @@ from vtui.core.model import Guest
 FORMAT_VERSION = 1
 
 GUEST_FIELDS = (
-    "host", "name", "uuid", "state", "reason", "vcpus",
-    "memory_bytes", "memory_max_bytes", "memory_used_bytes", "cpu_percent",
-    "disk_read_bytes_per_sec", "disk_write_bytes_per_sec",
-    "net_rx_bytes_per_sec", "net_tx_bytes_per_sec",
-    "uptime_seconds", "started_at", "autostart", "persistent", "managed_save",
+    "host",
+    "name",
+    "uuid",
+    "state",
+    "reason",
+    "vcpus",
+    "memory_bytes",
+    "memory_max_bytes",
+    "memory_used_bytes",
+    "cpu_percent",
+    "disk_read_bytes_per_sec",
+    "disk_write_bytes_per_sec",
+    "net_rx_bytes_per_sec",
+    "net_tx_bytes_per_sec",
+    "uptime_seconds",
+    "started_at",
+    "autostart",
+    "persistent",
+    "managed_save",
 )
 
 
@@ -109,8 +123,11 @@ def host_record(host: Host) -> dict:
         "memory_total_bytes": _bytes(facts.memory_total_kib),
         "memory_used_bytes": _bytes(facts.memory_used_kib),
         "numa_cells": [
-            {"id": c.id, "memory_total_bytes": _bytes(c.total_kib),
-             "memory_free_bytes": _bytes(c.free_kib)}
+            {
+                "id": c.id,
+                "memory_total_bytes": _bytes(c.total_kib),
+                "memory_free_bytes": _bytes(c.free_kib),
+            }
             for c in facts.numa
         ],
         "ksm": ksm,

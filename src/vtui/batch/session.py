@@ -37,14 +37,14 @@ def add_host_text(fleet: Fleet, text: str, args: argparse.Namespace) -> Host:
     from vtui.core.fleet.targets import add_target  # SSH support costs 0.5 s of imports
 
     try:
-        return add_target(fleet, text, readonly=args.readonly or None,
-                          ssh_config=args.ssh_config)
+        return add_target(fleet, text, readonly=args.readonly or None, ssh_config=args.ssh_config)
     except VtuiError as exc:
         raise UsageError(str(exc)) from None
 
 
-def build_fleet(args: argparse.Namespace, hosts: Sequence[str] = (), *,
-                default: bool = True) -> Fleet:
+def build_fleet(
+    args: argparse.Namespace, hosts: Sequence[str] = (), *, default: bool = True
+) -> Fleet:
     """The fleet the options name: -c URIs, --demo, then HOST arguments; else (with
     `default`) the default URI. Unknown host names raise UsageError."""
     fleet = Fleet(interval=IDLE_INTERVAL, readonly=args.readonly)
@@ -65,23 +65,26 @@ def finish_fleet(fleet: Fleet, args: argparse.Namespace) -> None:
         fleet.add(default_uri())
     for host in fleet.hosts.values():
         host.connect_timeout = args.timeout
-        if hasattr(host.tunnel, "timeout"):   # an SSH tunnel bounds its own network time
+        if hasattr(host.tunnel, "timeout"):  # an SSH tunnel bounds its own network time
             host.tunnel.timeout = args.timeout
 
 
 @dataclass(eq=False)
 class Session:
     fleet: Fleet
-    failures: dict[str, str] = field(default_factory=dict)   # host name -> message
-    down: set[str] = field(default_factory=set)              # failed and not back yet
+    failures: dict[str, str] = field(default_factory=dict)  # host name -> message
+    down: set[str] = field(default_factory=set)  # failed and not back yet
 
     def __post_init__(self) -> None:
         _open_sessions.add(self)
 
     @property
     def connected(self) -> list[Host]:
-        return [h for h in self.fleet.hosts.values()
-                if h.status is HostStatus.CONNECTED and h.name not in self.failures]
+        return [
+            h
+            for h in self.fleet.hosts.values()
+            if h.status is HostStatus.CONNECTED and h.name not in self.failures
+        ]
 
     @property
     def live(self) -> list[Host]:
@@ -96,15 +99,16 @@ class Session:
             error_line(f"{host.name}: {message}")
 
     def errors(self) -> list[dict]:
-        return [error_record(self.fleet.hosts[name], message)
-                for name, message in self.failures.items()]
+        return [
+            error_record(self.fleet.hosts[name], message) for name, message in self.failures.items()
+        ]
 
     def exit_code(self, code: int = 0) -> int:
         return code or (EXIT_UNREACHABLE if self.failures else 0)
 
     async def connect(self) -> None:
         for host in self.fleet.hosts.values():
-            host.paused = True   # samples are taken by the command, not on a timer
+            host.paused = True  # samples are taken by the command, not on a timer
         failures = await self.fleet.connect_all()
         for exc in failures:
             host = self.fleet.hosts.get(exc.host or "")

@@ -57,28 +57,58 @@ SORT_KEYS: dict[str, tuple[Callable[[Guest], object], bool]] = {
 
 
 def top_parser() -> argparse.ArgumentParser:
-    parser = new_parser("top", "Guests with live rates, one block per refresh (virt-top -b). "
-                               "The interactive view is plain `vtui`.")
+    parser = new_parser(
+        "top",
+        "Guests with live rates, one block per refresh (virt-top -b). "
+        "The interactive view is plain `vtui`.",
+    )
     add_connection_options(parser, positional_hosts=True)
-    parser.add_argument("-b", "--batch", action="store_true",
-                        help="print blocks of text (required: the interactive view is `vtui`)")
-    parser.add_argument("-n", "--iterations", type=positive_int, metavar="COUNT",
-                        help="stop after COUNT refreshes (default: until interrupted)")
-    parser.add_argument("-d", "--delay", type=positive_float, default=2.0, metavar="SECONDS",
-                        help="time between refreshes (default 2)")
-    parser.add_argument("--sort", choices=sorted(SORT_KEYS), default="cpu", metavar="COL",
-                        help=f"sort by one of {', '.join(sorted(SORT_KEYS))} (default cpu)")
-    parser.add_argument("--csv", metavar="FILE",
-                        help="also write one CSV row per guest per refresh to FILE "
-                             "('-': CSV on stdout instead of the blocks)")
-    parser.add_argument("-a", "--all", action="store_true",
-                        help="include guests that are not running (default: active only)")
+    parser.add_argument(
+        "-b",
+        "--batch",
+        action="store_true",
+        help="print blocks of text (required: the interactive view is `vtui`)",
+    )
+    parser.add_argument(
+        "-n",
+        "--iterations",
+        type=positive_int,
+        metavar="COUNT",
+        help="stop after COUNT refreshes (default: until interrupted)",
+    )
+    parser.add_argument(
+        "-d",
+        "--delay",
+        type=positive_float,
+        default=2.0,
+        metavar="SECONDS",
+        help="time between refreshes (default 2)",
+    )
+    parser.add_argument(
+        "--sort",
+        choices=sorted(SORT_KEYS),
+        default="cpu",
+        metavar="COL",
+        help=f"sort by one of {', '.join(sorted(SORT_KEYS))} (default cpu)",
+    )
+    parser.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="also write one CSV row per guest per refresh to FILE "
+        "('-': CSV on stdout instead of the blocks)",
+    )
+    parser.add_argument(
+        "-a",
+        "--all",
+        action="store_true",
+        help="include guests that are not running (default: active only)",
+    )
     return parser
 
 
 def sorted_for_top(guests: list[Guest], column: str) -> list[Guest]:
     key, biggest_first = SORT_KEYS[column]
-    ordered = sorted(guests, key=lambda g: (g.host, g.name))   # stable tie-break
+    ordered = sorted(guests, key=lambda g: (g.host, g.name))  # stable tie-break
     return sorted(ordered, key=key, reverse=biggest_first)
 
 
@@ -89,9 +119,11 @@ def _host_line(host: Host) -> str:
     used = units.kib(facts.memory_used_kib)
     active = sum(1 for g in host.guests.values() if g.active)
     cpu = "-" if facts.cpu_pct is None else f"{facts.cpu_pct:.1f}%"
-    return (f"  {host.name}: cpu {cpu}  mem {used}/"
-            f"{units.kib(facts.memory_total_kib)}  {facts.cpus} CPUs  "
-            f"{active}/{len(host.guests)} guests active")
+    return (
+        f"  {host.name}: cpu {cpu}  mem {used}/"
+        f"{units.kib(facts.memory_total_kib)}  {facts.cpus} CPUs  "
+        f"{active}/{len(host.guests)} guests active"
+    )
 
 
 def block_lines(session: Session, guests: list[Guest], now: float) -> list[str]:
@@ -102,17 +134,21 @@ def block_lines(session: Session, guests: list[Guest], now: float) -> list[str]:
         counts[guest.state] = counts.get(guest.state, 0) + 1
     down = sum(1 for h in hosts if h.status is not HostStatus.CONNECTED)
     by_state = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    header = (f"vtui top {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(now))}  "
-              f"hosts: {len(hosts)}" + (f" ({down} down)" if down else "")
-              + f"  guests: {len(everyone)}" + (f" ({by_state})" if by_state else ""))
-    return [header, *(_host_line(h) for h in hosts),
-            *guest_table(guests, with_host=len(hosts) > 1)]
+    header = (
+        f"vtui top {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(now))}  "
+        f"hosts: {len(hosts)}"
+        + (f" ({down} down)" if down else "")
+        + f"  guests: {len(everyone)}"
+        + (f" ({by_state})" if by_state else "")
+    )
+    return [header, *(_host_line(h) for h in hosts), *guest_table(guests, with_host=len(hosts) > 1)]
 
 
 async def run_top(args: argparse.Namespace) -> int:
     if not args.batch:
-        raise UsageError("top: the interactive view is plain `vtui`; "
-                         "add --batch (-b) for text output")
+        raise UsageError(
+            "top: the interactive view is plain `vtui`; add --batch (-b) for text output"
+        )
     with ExitStack() as stack:
         csv_out = None
         if args.csv == "-":
@@ -141,12 +177,18 @@ async def _refresh_loop(session: Session, args: argparse.Namespace, csv_out) -> 
         next_at += args.delay
         await asyncio.sleep(max(next_at - loop.time(), 0))
         await session.sample_live()
-        if not any(h.status in (HostStatus.CONNECTED, HostStatus.DISCONNECTED)
-                   for h in session.fleet.hosts.values()):
-            raise Unreachable   # nothing left that could come back
+        if not any(
+            h.status in (HostStatus.CONNECTED, HostStatus.DISCONNECTED)
+            for h in session.fleet.hosts.values()
+        ):
+            raise Unreachable  # nothing left that could come back
         now = time.time()
-        shown = [g for h in session.live for g in h.guests.values()
-                 if args.all or wanted_state(g, {"active"})]
+        shown = [
+            g
+            for h in session.live
+            for g in h.guests.values()
+            if args.all or wanted_state(g, {"active"})
+        ]
         shown = sorted_for_top(shown, args.sort)
         if args.csv != "-":
             if done:

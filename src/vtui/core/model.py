@@ -17,7 +17,7 @@ class Guest:
     state: str
     reason: str = ""
     vcpus: int = 0
-    memory_kib: int = 0          # assigned (balloon current, or the definition)
+    memory_kib: int = 0  # assigned (balloon current, or the definition)
     memory_max_kib: int = 0
     memory_used_kib: int | None = None
     cpu_pct: float | None = None
@@ -25,7 +25,7 @@ class Guest:
     disk_wr_bps: float | None = None
     net_rx_bps: float | None = None
     net_tx_bps: float | None = None
-    started_at: float | None = None   # wall clock, when known
+    started_at: float | None = None  # wall clock, when known
     persistent: bool = True
     autostart: bool = False
     has_managed_save: bool = False

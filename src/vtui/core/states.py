@@ -28,20 +28,63 @@ FILTER_STATES = (RUNNING, PAUSED, SHUTOFF, CRASHED, PMSUSPENDED)
 ACTIVE_STATES = (RUNNING, BLOCKED, PAUSED, SHUTDOWN, PMSUSPENDED)
 
 _REASONS = {
-    RUNNING: ["", "booted", "migrated", "restored", "from snapshot", "unpaused",
-              "migration canceled", "save canceled", "woken up", "crashed", "post-copy",
-              "post-copy failed"],
-    PAUSED: ["", "by user", "migrating", "saving", "dumping", "I/O error", "watchdog",
-             "from snapshot", "shutting down", "snapshot", "crashed", "starting up",
-             "post-copy", "post-copy failed", "API error"],
-    SHUTOFF: ["", "shut down", "destroyed", "crashed", "migrated", "saved", "failed",
-              "from snapshot", "daemon"],
+    RUNNING: [
+        "",
+        "booted",
+        "migrated",
+        "restored",
+        "from snapshot",
+        "unpaused",
+        "migration canceled",
+        "save canceled",
+        "woken up",
+        "crashed",
+        "post-copy",
+        "post-copy failed",
+    ],
+    PAUSED: [
+        "",
+        "by user",
+        "migrating",
+        "saving",
+        "dumping",
+        "I/O error",
+        "watchdog",
+        "from snapshot",
+        "shutting down",
+        "snapshot",
+        "crashed",
+        "starting up",
+        "post-copy",
+        "post-copy failed",
+        "API error",
+    ],
+    SHUTOFF: [
+        "",
+        "shut down",
+        "destroyed",
+        "crashed",
+        "migrated",
+        "saved",
+        "failed",
+        "from snapshot",
+        "daemon",
+    ],
     CRASHED: ["", "panicked"],
     SHUTDOWN: ["", "by user"],
 }
 
-EVENT_NAMES = ["defined", "undefined", "started", "suspended", "resumed", "stopped",
-               "shutdown", "pmsuspended", "crashed"]
+EVENT_NAMES = [
+    "defined",
+    "undefined",
+    "started",
+    "suspended",
+    "resumed",
+    "stopped",
+    "shutdown",
+    "pmsuspended",
+    "crashed",
+]
 # The state a lifecycle event leaves the guest in, before the follow-up sample confirms it.
 EVENT_STATE = {2: RUNNING, 3: PAUSED, 4: RUNNING, 5: SHUTOFF, 7: PMSUSPENDED, 8: CRASHED}
 

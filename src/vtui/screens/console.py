@@ -61,8 +61,11 @@ def open_console(app: App, host: Host, guest: Guest, *, device: str | None = Non
     screen = screens.get(guest.uuid)
     if screen is None:
         if host.readonly:
-            raise VtuiError("cannot open the console: the connection is read-only",
-                            host=host.name, guest=guest.name)
+            raise VtuiError(
+                "cannot open the console: the connection is read-only",
+                host=host.name,
+                guest=guest.name,
+            )
         screen = ConsoleScreen(host, guest, device=device)
         app.install_screen(screen, screen_name(guest.uuid))
         screens[guest.uuid] = screen
@@ -79,13 +82,14 @@ async def close_console(app: App, screen: ConsoleScreen) -> None:
         await app.pop_screen()
     if screen not in app.screen_stack:
         app.uninstall_screen(screen)
-        await screen.remove()     # an installed screen outlives its pop: remove it now
+        await screen.remove()  # an installed screen outlives its pop: remove it now
 
 
 def default_log_path(host: str, guest: str) -> Path:
     """$XDG_STATE_HOME/vtui/console/HOST_GUEST_DATE.log"""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                             ".local", "state")
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{host}_{guest}")
     return Path(base) / "vtui" / "console" / f"{safe}_{time.strftime('%Y%m%d-%H%M%S')}.log"
 
@@ -107,9 +111,9 @@ class ConsoleScreen(Screen):
         self.status = "connecting"
         self.log_path: str | None = None
         self.attaching = False
-        self._reattach_when_running = False   # set when the guest (or its host) went away
-        self._seen_stopped = False            # ...and only once it was seen gone (stale data)
-        self._source = None                   # what we subscribed to, for unsubscribing
+        self._reattach_when_running = False  # set when the guest (or its host) went away
+        self._seen_stopped = False  # ...and only once it was seen gone (stale data)
+        self._source = None  # what we subscribed to, for unsubscribing
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="console-header"):
@@ -166,16 +170,24 @@ class ConsoleScreen(Screen):
         except VtuiError as exc:
             return self._detached(str(exc))
         if not found:
-            return self._detached(str(NoConsole(
-                "has no serial console; add a serial device in its configuration",
-                host=self.host.name, guest=self.guest_name)), "no console")
+            return self._detached(
+                str(
+                    NoConsole(
+                        "has no serial console; add a serial device in its configuration",
+                        host=self.host.name,
+                        guest=self.guest_name,
+                    )
+                ),
+                "no console",
+            )
         if len(found) == 1:
             self.device = found[0].name
             return True
         if not self.is_active:
             return self._detached("it has several consoles: press Enter to choose one")
-        choice = await self.app.push_screen_wait(ChoiceScreen(
-            f"Which console of {self.guest_name}?", [(d.name, d.label) for d in found]))
+        choice = await self.app.push_screen_wait(
+            ChoiceScreen(f"Which console of {self.guest_name}?", [(d.name, d.label) for d in found])
+        )
         if choice is None:
             return self._detached("no console chosen: press Enter to choose one")
         self.device = choice
@@ -188,25 +200,30 @@ class ConsoleScreen(Screen):
         except ConsoleBusy as exc:
             if force or not self.is_active:
                 return self._detached(f"{exc}; press Enter to take it over", "busy")
-            answer = await self.app.push_screen_wait(ConfirmScreen(
-                "Take over the console?",
-                f"Another client (virsh console, another vtui) is using the console of "
-                f"{self.guest_name} on {self.host.name}. Taking it over disconnects it.",
-                yes="Take over"))
+            answer = await self.app.push_screen_wait(
+                ConfirmScreen(
+                    "Take over the console?",
+                    f"Another client (virsh console, another vtui) is using the console of "
+                    f"{self.guest_name} on {self.host.name}. Taking it over disconnects it.",
+                    yes="Take over",
+                )
+            )
             if not answer or not answer[0]:
-                return self._detached("the console stays with the other client; "
-                                      "press Enter to ask again", "busy")
+                return self._detached(
+                    "the console stays with the other client; press Enter to ask again", "busy"
+                )
             return await self._open(console, force=True)
         except GuestNotRunning:
             self._reattach_when_running = self._seen_stopped = True
-            return self._detached("guest is not running; the console attaches when it "
-                                  "starts", "not running")
+            return self._detached(
+                "guest is not running; the console attaches when it starts", "not running"
+            )
         except VtuiError as exc:
             return self._detached(f"{exc}; press Enter to retry")
 
     def _detached(self, note: str, status: str = "detached") -> bool:
         self.terminal.write_note(note)
-        self.terminal.feed(b"\x1b[?25l")    # no cursor: typing goes nowhere now
+        self.terminal.feed(b"\x1b[?25l")  # no cursor: typing goes nowhere now
         self._show_status(status)
         return False
 
@@ -215,21 +232,30 @@ class ConsoleScreen(Screen):
         host_lost = self.host.status is not HostStatus.CONNECTED
         if reason == GUEST_STOPPED:
             self._reattach_when_running, self._seen_stopped = True, False
-            self._detached("guest stopped; the console reattaches when it starts "
-                           "(Enter: try now)", "guest stopped")
+            self._detached(
+                "guest stopped; the console reattaches when it starts (Enter: try now)",
+                "guest stopped",
+            )
         elif host_lost:
             self._reattach_when_running = self._seen_stopped = True
-            self._detached(f"connection to {self.host.name} lost; the console reattaches "
-                           "when it is back", "host lost")
+            self._detached(
+                f"connection to {self.host.name} lost; the console reattaches when it is back",
+                "host lost",
+            )
         else:
-            self._detached(f"{reason} (another client may have taken it over); "
-                           "press Enter to take it back", "detached")
+            self._detached(
+                f"{reason} (another client may have taken it over); press Enter to take it back",
+                "detached",
+            )
 
     def _guest_changed(self, change: Change) -> None:
         if self._source is None or self.attaching:
             return
-        if (change.host is self.host and self.host.status is not HostStatus.CONNECTED
-                and self.status == "detached"):
+        if (
+            change.host is self.host
+            and self.host.status is not HostStatus.CONNECTED
+            and self.status == "detached"
+        ):
             # the stream broke just before the host was seen lost: that was the cause
             self._reattach_when_running = self._seen_stopped = True
             self._show_status("host lost")
@@ -250,15 +276,17 @@ class ConsoleScreen(Screen):
             return
         moved = running_on is not self.host
         self.host = running_on
-        self.terminal.write_note(f"guest is running{' on ' + running_on.name if moved else ''}"
-                                 ": reattaching")
+        self.terminal.write_note(
+            f"guest is running{' on ' + running_on.name if moved else ''}: reattaching"
+        )
         self.attach()
 
     def _running_on(self) -> Host | None:
         """The connected host where the guest runs now (its own first)."""
         fleet = getattr(self.app, "fleet", None)
-        hosts = [self.host] + [h for h in (fleet.hosts.values() if fleet else ())
-                               if h is not self.host]
+        hosts = [self.host] + [
+            h for h in (fleet.hosts.values() if fleet else ()) if h is not self.host
+        ]
         for host in hosts:
             guest = host.guests.get(self.uuid)
             if host.status is HostStatus.CONNECTED and guest is not None and guest.active:
@@ -270,7 +298,7 @@ class ConsoleScreen(Screen):
         if self.console is not None and self.console.is_open:
             self.console.send(data)
         elif data == b"\r" and not self.attaching:
-            self.attach()     # a busy console asks before taking over
+            self.attach()  # a busy console asks before taking over
 
     def action_leave(self) -> None:
         if self.app.screen is self:
@@ -279,15 +307,24 @@ class ConsoleScreen(Screen):
     def action_menu(self) -> None:
         attached = self.console is not None and self.console.is_open
         items: list[tuple[str, str]] = [("leave", "Back to vtui (Ctrl+])")]
-        items.append(("log", f"Stop logging to {self.log_path}" if self.log_path
-                      else "Log the console to a file"))
+        items.append(
+            (
+                "log",
+                f"Stop logging to {self.log_path}"
+                if self.log_path
+                else "Log the console to a file",
+            )
+        )
         if not attached:
             items.append(("attach", "Reattach (asks before taking over a busy console)"))
-        items += [("send_escape", "Send Ctrl+] to the guest"),
-                  ("send_menu", "Send Ctrl+\\ to the guest"),
-                  ("close", "Close this console")]
+        items += [
+            ("send_escape", "Send Ctrl+] to the guest"),
+            ("send_menu", "Send Ctrl+\\ to the guest"),
+            ("close", "Close this console"),
+        ]
         actions: dict[str, Callable[[], object]] = {
-            "leave": self.action_leave, "log": self.action_toggle_log,
+            "leave": self.action_leave,
+            "log": self.action_toggle_log,
             "attach": self.attach,
             "send_escape": lambda: self._typed(b"\x1d"),
             "send_menu": lambda: self._typed(b"\x1c"),
@@ -297,6 +334,7 @@ class ConsoleScreen(Screen):
         def chosen(item: str | None) -> None:
             if item is not None:
                 actions[item]()
+
         self.app.push_screen(ChoiceScreen(f"Console of {self.guest_name}", items), chosen)
 
     def action_toggle_log(self) -> None:

@@ -23,10 +23,9 @@ from vtui.widgets.host_panel import HostPanel
 
 # What a destructive action loses, said in the confirmation.
 LOSSES = {
-    "reset": "Like pressing the reset button: anything the guest has not written to disk "
-             "is lost.",
+    "reset": "Like pressing the reset button: anything the guest has not written to disk is lost.",
     "destroy": "Like pulling the power cord: anything the guest has not written to disk is "
-               "lost and its filesystems may need a check.",
+    "lost and its filesystems may need a check.",
 }
 
 
@@ -61,7 +60,7 @@ class FleetScreen(Screen):
         super().__init__()
         self.fleet = fleet
         self.last_event = ""
-        self._pending: dict[str, tuple[set[str], set[str]]] = {}   # while hidden
+        self._pending: dict[str, tuple[set[str], set[str]]] = {}  # while hidden
 
     def compose(self) -> ComposeResult:
         yield HostPanel(id="host-panel")
@@ -72,8 +71,9 @@ class FleetScreen(Screen):
             yield Sparkline([], id="guest-cpu", summary_function=max)
             yield Static("host CPU", id="host-cpu-label", classes="label")
             yield Sparkline([], id="host-cpu", summary_function=max)
-        yield Input(placeholder="filter by name or host (Enter to apply, Esc to clear)",
-                    id="filter")
+        yield Input(
+            placeholder="filter by name or host (Enter to apply, Esc to clear)", id="filter"
+        )
         yield Static("", id="status")
         yield Footer()
 
@@ -111,8 +111,9 @@ class FleetScreen(Screen):
 
     def _sync_host(self, host: Host, changed: set[str], removed: set[str]) -> None:
         """Hand one host's changed and removed UUIDs to the table."""
-        self.table.sync([host.guests[u] for u in changed if u in host.guests],
-                        [(host.name, u) for u in removed])
+        self.table.sync(
+            [host.guests[u] for u in changed if u in host.guests], [(host.name, u) for u in removed]
+        )
 
     def on_screen_suspend(self) -> None:
         # Nobody sees the numbers now: stop sampling (lifecycle events still arrive),
@@ -160,7 +161,7 @@ class FleetScreen(Screen):
         self.app.push_screen(HostScreen(event.host))
 
     def on_host_list_collapsed(self, event: HostList.Collapsed) -> None:
-        event.host.paused = event.collapsed       # a collapsed host is not sampled
+        event.host.paused = event.collapsed  # a collapsed host is not sampled
         self.table.hidden_hosts = set(self.query_one(HostList).collapsed)
         self.table.rebuild()
         self._show_status()
@@ -189,8 +190,10 @@ class FleetScreen(Screen):
 
     def _show_status(self) -> None:
         table = self.table
-        parts = [f"{table.row_count}/{len(table.guests)} guests",
-                 f"sort {table.sort_description()}"]
+        parts = [
+            f"{table.row_count}/{len(table.guests)} guests",
+            f"sort {table.sort_description()}",
+        ]
         if table.text_filter:
             parts.append(f"filter '{table.text_filter}'")
         if table.state_filter:
@@ -217,8 +220,9 @@ class FleetScreen(Screen):
             if key:
                 self.action_sort(key)
 
-        self.app.push_screen(ChoiceScreen("Sort by (again to reverse)", choices,
-                                          self.table.sort_key), chosen)
+        self.app.push_screen(
+            ChoiceScreen("Sort by (again to reverse)", choices, self.table.sort_key), chosen
+        )
 
     def action_state_menu(self) -> None:
         choices = [("all", "all states")] + [(s, s) for s in FILTER_STATES]
@@ -229,8 +233,9 @@ class FleetScreen(Screen):
                 self.table.rebuild()
                 self._show_status()
 
-        self.app.push_screen(ChoiceScreen("Show guests in state", choices,
-                                          self.table.state_filter or "all"), chosen)
+        self.app.push_screen(
+            ChoiceScreen("Show guests in state", choices, self.table.state_filter or "all"), chosen
+        )
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -290,8 +295,12 @@ class FleetScreen(Screen):
             if result and result[0]:
                 self._run(host, guest, action_id)
 
-        self.app.push_screen(ConfirmScreen(f"{action.label.capitalize()} {guest.name}", body,
-                                           yes=action.label.capitalize()), answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"{action.label.capitalize()} {guest.name}", body, yes=action.label.capitalize()
+            ),
+            answered,
+        )
 
     def action_console(self) -> None:
         from vtui.screens.console import open_console
@@ -312,8 +321,11 @@ class FleetScreen(Screen):
             return
         host, guest = target
         if host.readonly:
-            self.notify(f"cannot migrate {guest.name}: the connection to {host.name} is "
-                        "read-only (started with --readonly)", severity="warning")
+            self.notify(
+                f"cannot migrate {guest.name}: the connection to {host.name} is "
+                "read-only (started with --readonly)",
+                severity="warning",
+            )
             return
         self.app.push_screen(MigrateScreen(self.fleet, guest))
 
@@ -373,13 +385,16 @@ class FleetScreen(Screen):
         except VtuiError as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return
-        body = (f"Delete guest {guest.name} from {host.name}?\nIts definition, snapshot "
-                "metadata and managed save image are removed. This cannot be undone.")
+        body = (
+            f"Delete guest {guest.name} from {host.name}?\nIts definition, snapshot "
+            "metadata and managed save image are removed. This cannot be undone."
+        )
         option = None
         if volumes:
             option = f"Also delete its {len(volumes)} storage volume(s): " + ", ".join(volumes)
         answer = await self.app.push_screen_wait(
-            ConfirmScreen(f"Delete {guest.name}", body, yes="Delete", option=option))
+            ConfirmScreen(f"Delete {guest.name}", body, yes="Delete", option=option)
+        )
         if not answer or not answer[0]:
             return
         try:

@@ -57,16 +57,16 @@ class GuestTable(ScrollView, can_focus=True):
         super().__init__(**kwargs)
         # Rows are keyed by (host, UUID): a UUID can exist on two hosts (a migration in
         # flight, a cloned template).
-        self.guests: dict[tuple[str, str], Guest] = {}   # every known guest
-        self.order: list[tuple[str, str]] = []           # keys shown, in display order
+        self.guests: dict[tuple[str, str], Guest] = {}  # every known guest
+        self.order: list[tuple[str, str]] = []  # keys shown, in display order
         self._index: dict[tuple[str, str], int] = {}
         self.selected_key: tuple[str, str] | None = None
         self.sort_key = "name"
         self.sort_reverse = False
         self.text_filter = ""
         self.state_filter: str | None = None
-        self.hidden_hosts: set[str] = set()     # collapsed in the host list
-        self.offline_hosts: set[str] = set()    # disconnected: rows drawn dimmed
+        self.hidden_hosts: set[str] = set()  # collapsed in the host list
+        self.offline_hosts: set[str] = set()  # disconnected: rows drawn dimmed
         self._widths = [c.width for c in COLUMNS]
 
     # -- what is shown ---------------------------------------------------------------------
@@ -102,7 +102,7 @@ class GuestTable(ScrollView, can_focus=True):
         if regroup:
             self.rebuild()
         elif self.sort_key not in ("name", "host"):
-            self._resort()          # the numbers moved, so may the order
+            self._resort()  # the numbers moved, so may the order
         else:
             self.refresh()
 
@@ -151,8 +151,7 @@ class GuestTable(ScrollView, can_focus=True):
     # -- order and selection ---------------------------------------------------------------
     def set_sort(self, key: str, reverse: bool | None = None) -> None:
         if reverse is None:
-            reverse = (not self.sort_reverse if key == self.sort_key
-                       else key in DESCENDING_FIRST)
+            reverse = not self.sort_reverse if key == self.sort_key else key in DESCENDING_FIRST
         self.sort_key, self.sort_reverse = key, reverse
         self._resort()
 
@@ -192,7 +191,7 @@ class GuestTable(ScrollView, can_focus=True):
         self.select_row(row if row >= 0 else len(self.order) - 1)
 
     def _scroll_to_cursor(self) -> None:
-        visible = max(self.size.height - 1, 1)     # the header line is always shown
+        visible = max(self.size.height - 1, 1)  # the header line is always shown
         row, top = self.cursor_row, round(self.scroll_y)
         if row < top:
             self.scroll_to(y=row, animate=False, immediate=True)
@@ -210,8 +209,7 @@ class GuestTable(ScrollView, can_focus=True):
             if len(text) > width:
                 text = text[: width - 1] + "…"
             text = text.rjust(width) if column.right else text.ljust(width)
-            segments.append(Segment(text + " " * GAP, base + Style.parse(style) if style
-                                    else base))
+            segments.append(Segment(text + " " * GAP, base + Style.parse(style) if style else base))
         return segments
 
     def render_line(self, y: int) -> Strip:
@@ -220,8 +218,11 @@ class GuestTable(ScrollView, can_focus=True):
         if y == 0:
             style = self.get_component_rich_style("guest-table--header")
             cells = [(c.label, "") for c in COLUMNS]
-            return Strip(self._line(cells, style)).crop(scroll_x, scroll_x + width) \
+            return (
+                Strip(self._line(cells, style))
+                .crop(scroll_x, scroll_x + width)
                 .extend_cell_length(width, style)
+            )
         row = scroll_y + y - 1
         if row >= len(self.order):
             return Strip.blank(width, self.rich_style)
@@ -234,8 +235,11 @@ class GuestTable(ScrollView, can_focus=True):
             base = base + self.get_component_rich_style("guest-table--cursor")
         now = time.time()
         cells = [c.cell(guest, now) for c in COLUMNS]
-        return Strip(self._line(cells, base)).crop(scroll_x, scroll_x + width) \
+        return (
+            Strip(self._line(cells, base))
+            .crop(scroll_x, scroll_x + width)
             .extend_cell_length(width, base)
+        )
 
     def row_text(self, row: int) -> list[str]:
         """The plain cells of a shown row, as drawn (for tests and copy)."""

@@ -18,9 +18,13 @@ from textual.strip import Strip
 from vtui.core import units
 from vtui.core.host import Host, HostStatus
 
-STATUS_MARK = {HostStatus.CONNECTED: ("●", "green"), HostStatus.CONNECTING: ("◌", "yellow"),
-               HostStatus.DISCONNECTED: ("✖", "bold red"), HostStatus.FAILED: ("✖", "red"),
-               HostStatus.CLOSED: ("·", "dim")}
+STATUS_MARK = {
+    HostStatus.CONNECTED: ("●", "green"),
+    HostStatus.CONNECTING: ("◌", "yellow"),
+    HostStatus.DISCONNECTED: ("✖", "bold red"),
+    HostStatus.FAILED: ("✖", "red"),
+    HostStatus.CLOSED: ("·", "dim"),
+}
 
 
 def host_summary(host: Host) -> str:
@@ -35,12 +39,14 @@ def host_summary(host: Host) -> str:
     running = counts.get("running", 0)
     others = sum(counts.values()) - running
     cpu = units.percent(facts.cpu_pct) if facts else "-"
-    mem = (f"{units.kib(facts.memory_used_kib)}/{units.kib(facts.memory_total_kib)}"
-           if facts else "-")
+    mem = (
+        f"{units.kib(facts.memory_used_kib)}/{units.kib(facts.memory_total_kib)}" if facts else "-"
+    )
     vcpu, memc = host.commitment()
     ratio = "-" if vcpu is None else f"{vcpu:.1f}"
-    return (f"CPU {cpu:>5}%  mem {mem:>11}  guests {running:>3} up {others:>3} other  "
-            f"vCPU:pCPU {ratio}")
+    return (
+        f"CPU {cpu:>5}%  mem {mem:>11}  guests {running:>3} up {others:>3} other  vCPU:pCPU {ratio}"
+    )
 
 
 class HostList(ScrollView, can_focus=True):
@@ -125,7 +131,9 @@ class HostList(ScrollView, can_focus=True):
         mark, style = STATUS_MARK[host.status]
         fold = "▸" if host.name in self.collapsed else "▾"
         dim = Style(dim=True) if host.status is not HostStatus.CONNECTED else Style()
-        segments = [Segment(f"{fold}{mark} ", base + Style.parse(style)),
-                    Segment(f"{host.name[:18]:<18} ", base + Style(bold=True)),
-                    Segment(host_summary(host), base + dim)]
+        segments = [
+            Segment(f"{fold}{mark} ", base + Style.parse(style)),
+            Segment(f"{host.name[:18]:<18} ", base + Style(bold=True)),
+            Segment(host_summary(host), base + dim),
+        ]
         return Strip(segments).crop(0, width).extend_cell_length(width, base)

@@ -40,25 +40,33 @@ def host_lines(host: Host) -> Text:
         return text
     hv = f"{facts.driver} {facts.hypervisor_version}".strip()
     text.append(f" ({facts.hostname})  libvirt {facts.libvirt_version}  {hv}  ")
-    text.append("KVM" if facts.kvm else "no KVM: TCG only", style="green" if facts.kvm else "yellow")
+    text.append(
+        "KVM" if facts.kvm else "no KVM: TCG only", style="green" if facts.kvm else "yellow"
+    )
     text.append("\nCPU ")
     text.append(f"{units.percent(facts.cpu_pct)}%", style="bold")
     text.append("  mem ")
-    text.append(f"{units.kib(facts.memory_used_kib)}/{units.kib(facts.memory_total_kib)}",
-                style="bold")
+    text.append(
+        f"{units.kib(facts.memory_used_kib)}/{units.kib(facts.memory_total_kib)}", style="bold"
+    )
     vcpu, mem = host.commitment()
     text.append(f"  vCPU:pCPU {_ratio(vcpu)}  mem commit {_ratio(mem)}")
-    text.append(f"\n{facts.cpu_model} {facts.sockets}s×{facts.cores}c×{facts.threads}t="
-                f"{facts.cpus} cpus {facts.mhz}MHz")
+    text.append(
+        f"\n{facts.cpu_model} {facts.sockets}s×{facts.cores}c×{facts.threads}t="
+        f"{facts.cpus} cpus {facts.mhz}MHz"
+    )
     if facts.numa:
-        cells = " ".join(f"{c.id}:{units.kib(c.free_kib)}/{units.kib(c.total_kib)}"
-                         for c in facts.numa)
+        cells = " ".join(
+            f"{c.id}:{units.kib(c.free_kib)}/{units.kib(c.total_kib)}" for c in facts.numa
+        )
         text.append(f"  NUMA free {cells}")
     text.append("\nKSM ")
     if facts.ksm is not None:
         ksm = facts.ksm
-        text.append(f"{'running' if ksm.running else 'idle'}, saves {units.size(ksm.saved_bytes)} "
-                    f"({ksm.pages_shared} shared/{ksm.pages_sharing} sharing pages)")
+        text.append(
+            f"{'running' if ksm.running else 'idle'}, saves {units.size(ksm.saved_bytes)} "
+            f"({ksm.pages_shared} shared/{ksm.pages_sharing} sharing pages)"
+        )
     else:
         text.append("not available", style="dim")
     text.append(f"  guests: {_counts(host)}")

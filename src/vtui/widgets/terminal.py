@@ -32,22 +32,43 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-ESCAPE_KEY = "ctrl+right_square_bracket"      # Ctrl+], as virsh console
+ESCAPE_KEY = "ctrl+right_square_bracket"  # Ctrl+], as virsh console
 SCROLLBACK_LINES = 5000
-FEED_SLICE = 4096              # bytes parsed at once (~15 ms) before other events get a turn
-BACKLOG_LIMIT = 128 * 1024     # unparsed bytes beyond this are skipped...
-BACKLOG_KEEP = 16 * 1024       # ...all but the newest these
+FEED_SLICE = 4096  # bytes parsed at once (~15 ms) before other events get a turn
+BACKLOG_LIMIT = 128 * 1024  # unparsed bytes beyond this are skipped...
+BACKLOG_KEEP = 16 * 1024  # ...all but the newest these
 WHEEL_LINES = 3
-_APP_CURSOR_MODE = 1 << 5      # DECCKM (private mode 1, which pyte stores shifted by 5)
+_APP_CURSOR_MODE = 1 << 5  # DECCKM (private mode 1, which pyte stores shifted by 5)
 
 _CURSOR_FINAL = {"up": "A", "down": "B", "right": "C", "left": "D", "home": "H", "end": "F"}
-_TILDE_CODE = {"insert": 2, "delete": 3, "pageup": 5, "pagedown": 6, "f5": 15, "f6": 17,
-               "f7": 18, "f8": 19, "f9": 20, "f10": 21, "f11": 23, "f12": 24}
+_TILDE_CODE = {
+    "insert": 2,
+    "delete": 3,
+    "pageup": 5,
+    "pagedown": 6,
+    "f5": 15,
+    "f6": 17,
+    "f7": 18,
+    "f8": 19,
+    "f9": 20,
+    "f10": 21,
+    "f11": 23,
+    "f12": 24,
+}
 _SS3_FINAL = {"f1": "P", "f2": "Q", "f3": "R", "f4": "S"}
 _MODIFIER_BITS = {"shift": 1, "alt": 2, "ctrl": 4}
-_CTRL_SYMBOL = {"@": 0, "space": 0, "left_square_bracket": 0x1B, "backslash": 0x1C,
-                "right_square_bracket": 0x1D, "circumflex_accent": 0x1E, "underscore": 0x1F,
-                "minus": 0x1F, "question_mark": 0x7F, "backspace": 0x08}
+_CTRL_SYMBOL = {
+    "@": 0,
+    "space": 0,
+    "left_square_bracket": 0x1B,
+    "backslash": 0x1C,
+    "right_square_bracket": 0x1D,
+    "circumflex_accent": 0x1E,
+    "underscore": 0x1F,
+    "minus": 0x1F,
+    "question_mark": 0x7F,
+    "backspace": 0x08,
+}
 _NAMED = {"enter": b"\r", "tab": b"\t", "backspace": b"\x7f", "escape": b"\x1b", "space": b" "}
 
 
@@ -92,24 +113,38 @@ def _colour(name: str) -> str | None:
 
 
 @lru_cache(maxsize=1024)
-def _cell_style(fg: str, bg: str, bold: bool, italics: bool, underscore: bool,
-                strikethrough: bool, reverse: bool, blink: bool) -> Style:
-    return Style(color=_colour(fg), bgcolor=_colour(bg), bold=bold or None,
-                 italic=italics or None, underline=underscore or None,
-                 strike=strikethrough or None, reverse=reverse or None, blink=blink or None)
+def _cell_style(
+    fg: str,
+    bg: str,
+    bold: bool,
+    italics: bool,
+    underscore: bool,
+    strikethrough: bool,
+    reverse: bool,
+    blink: bool,
+) -> Style:
+    return Style(
+        color=_colour(fg),
+        bgcolor=_colour(bg),
+        bold=bold or None,
+        italic=italics or None,
+        underline=underscore or None,
+        strike=strikethrough or None,
+        reverse=reverse or None,
+        blink=blink or None,
+    )
 
 
 class _PyteScreen(pyte.Screen):
     """pyte's screen plus scrollback (lines scrolled off the top) and answers to the
     guest's queries. Cheaper than pyte.HistoryScreen, which wraps every event."""
 
-    def __init__(self, columns: int, lines: int, history: int,
-                 reply: Callable[[bytes], None]):
+    def __init__(self, columns: int, lines: int, history: int, reply: Callable[[bytes], None]):
         super().__init__(columns, lines)
         self.history: deque = deque(maxlen=history)
-        self.pushed = 0                  # lines ever pushed to history (view anchoring)
+        self.pushed = 0  # lines ever pushed to history (view anchoring)
         self._reply = reply
-        self._chars: dict = {}           # attrs -> {character: Char}, for draw()
+        self._chars: dict = {}  # attrs -> {character: Char}, for draw()
 
     def write_process_input(self, data: str) -> None:
         self._reply(data.encode())
@@ -117,8 +152,12 @@ class _PyteScreen(pyte.Screen):
     def draw(self, data: str) -> None:
         """pyte's draw, made several times faster for the common case (printable ASCII,
         plain charset, replace mode) by reusing one Char per character and attributes."""
-        if (self.charset or self.g0_charset is not LAT1_MAP or modes.IRM in self.mode
-                or not (data.isascii() and data.isprintable())):
+        if (
+            self.charset
+            or self.g0_charset is not LAT1_MAP
+            or modes.IRM in self.mode
+            or not (data.isascii() and data.isprintable())
+        ):
             super().draw(data)
             return
         attrs = self.cursor.attrs
@@ -161,7 +200,7 @@ class _PyteScreen(pyte.Screen):
             self.history.extend(rows[:drop])
             self.pushed += drop
             self.buffer.clear()
-            self.buffer.update(enumerate(rows[drop:drop + lines]))
+            self.buffer.update(enumerate(rows[drop : drop + lines]))
             self.cursor.y -= drop
             self.lines = lines
             self.set_margins()
@@ -178,21 +217,28 @@ class Terminal(Widget, can_focus=True):
         Binding("shift+pagedown", "scroll_forward", "scroll forward", show=False),
     ]
 
-    def __init__(self, send: Callable[[bytes], None] | None = None, *,
-                 reserved_keys: Iterable[str] = (ESCAPE_KEY,), history: int = SCROLLBACK_LINES,
-                 name: str | None = None, id: str | None = None, classes: str | None = None):
+    def __init__(
+        self,
+        send: Callable[[bytes], None] | None = None,
+        *,
+        reserved_keys: Iterable[str] = (ESCAPE_KEY,),
+        history: int = SCROLLBACK_LINES,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ):
         super().__init__(name=name, id=id, classes=classes)
         self.send = send
         # keys left to the screen's bindings (escape back to vtui, a menu, ...)
         self.reserved_keys = {ESCAPE_KEY, "shift+pageup", "shift+pagedown", *reserved_keys}
         self.pyte_screen = _PyteScreen(80, 24, history, self._reply)
         self._stream = pyte.ByteStream(self.pyte_screen)
-        self._strips: dict[int, tuple[int, Strip]] = {}    # y -> (cursor x or -1, strip)
+        self._strips: dict[int, tuple[int, Strip]] = {}  # y -> (cursor x or -1, strip)
         self._cursor_row = 0
-        self._pending = bytearray()       # fed but not parsed yet (a flood, see module doc)
+        self._pending = bytearray()  # fed but not parsed yet (a flood, see module doc)
         self._draining = False
-        self.view_back = 0                # lines the view is scrolled back from the bottom
-        self.skipped = 0                  # bytes of a flood never shown
+        self.view_back = 0  # lines the view is scrolled back from the bottom
+        self.skipped = 0  # bytes of a flood never shown
 
     # -- output -------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -204,11 +250,13 @@ class Terminal(Widget, can_focus=True):
         self._pending += data
         if len(self._pending) > BACKLOG_LIMIT:
             tail = bytes(self._pending[-BACKLOG_KEEP:])
-            tail = tail[tail.find(b"\n") + 1:]        # restart on a line boundary
+            tail = tail[tail.find(b"\n") + 1 :]  # restart on a line boundary
             self.skipped += len(self._pending) - len(tail)
-            self._pending = bytearray(b"\x1b[0m\r\n\x1b[7m[vtui] output too fast: "
-                                      + b"skipped %d KiB\x1b[0m\r\n" % (self.skipped // 1024)
-                                      + tail)
+            self._pending = bytearray(
+                b"\x1b[0m\r\n\x1b[7m[vtui] output too fast: "
+                + b"skipped %d KiB\x1b[0m\r\n" % (self.skipped // 1024)
+                + tail
+            )
         if not self._draining:
             self._draining = True
             asyncio.get_running_loop().call_soon(self._drain)
@@ -218,7 +266,7 @@ class Terminal(Widget, can_focus=True):
         del self._pending[:FEED_SLICE]
         self._parse(chunk)
         if self._pending:
-            asyncio.get_running_loop().call_soon(self._drain)   # keys get their turn first
+            asyncio.get_running_loop().call_soon(self._drain)  # keys get their turn first
         else:
             self._draining = False
 
@@ -282,8 +330,7 @@ class Terminal(Widget, can_focus=True):
         if y >= screen.lines:
             return Strip.blank(width, self.rich_style)
         cursor = screen.cursor
-        show_cursor = (self.has_focus and not cursor.hidden and not self.view_back
-                       and y == cursor.y)
+        show_cursor = self.has_focus and not cursor.hidden and not self.view_back and y == cursor.y
         cursor_x = min(cursor.x, screen.columns - 1) if show_cursor else -1
         cached = self._strips.get(y)
         if cached is not None and cached[0] == cursor_x:
@@ -301,8 +348,16 @@ class Terminal(Widget, can_focus=True):
         for x in range(columns):
             char = line[x]
             reverse = char.reverse != (x == cursor_x)
-            style = _cell_style(char.fg, char.bg, char.bold, char.italics, char.underscore,
-                                char.strikethrough, reverse, char.blink)
+            style = _cell_style(
+                char.fg,
+                char.bg,
+                char.bold,
+                char.italics,
+                char.underscore,
+                char.strikethrough,
+                reverse,
+                char.blink,
+            )
             if style is not run_style and text:
                 segments.append(Segment("".join(text), run_style))
                 text = []
@@ -337,13 +392,12 @@ class Terminal(Widget, can_focus=True):
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key in self.reserved_keys:
-            return      # bubbles up to the screen's bindings
+            return  # bubbles up to the screen's bindings
         event.stop()
         event.prevent_default()
-        data = key_to_bytes(event.key, event.character,
-                            _APP_CURSOR_MODE in self.pyte_screen.mode)
+        data = key_to_bytes(event.key, event.character, _APP_CURSOR_MODE in self.pyte_screen.mode)
         if data and self.send is not None:
-            self._to_bottom()     # typing shows where the typing goes, as xterm does
+            self._to_bottom()  # typing shows where the typing goes, as xterm does
             self.send(data)
 
     def on_paste(self, event: events.Paste) -> None:

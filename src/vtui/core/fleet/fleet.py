@@ -29,16 +29,27 @@ class Fleet:
         for listener in list(self._listeners):
             listener(change)
 
-    def add(self, uri: str, *, name: str | None = None, readonly: bool | None = None,
-            tunnel: Tunnel | None = None) -> Host:
+    def add(
+        self,
+        uri: str,
+        *,
+        name: str | None = None,
+        readonly: bool | None = None,
+        tunnel: Tunnel | None = None,
+    ) -> Host:
         base = name or display_name(uri)
         label, n = base, 2
         while label in self.hosts:  # two URIs on one machine still get distinct labels
             label = f"{base}#{n}"
             n += 1
         # named before it exists: its guests and worker threads carry the final label
-        host = Host(uri, name=label, interval=self.interval, tunnel=tunnel,
-                    readonly=self.readonly if readonly is None else readonly)
+        host = Host(
+            uri,
+            name=label,
+            interval=self.interval,
+            tunnel=tunnel,
+            readonly=self.readonly if readonly is None else readonly,
+        )
         host.subscribe(self._forward)
         self.hosts[host.name] = host
         return host
@@ -76,5 +87,7 @@ class Fleet:
             raise VtuiError(f"no guest called {name!r}")
         if len(matches) > 1:
             where = ", ".join(sorted(g.host for g in matches))
-            raise VtuiError(f"guest {name!r} exists on several hosts ({where}); say which with --host")
+            raise VtuiError(
+                f"guest {name!r} exists on several hosts ({where}); say which with --host"
+            )
         return matches[0]

@@ -29,7 +29,8 @@ _SHORT = re.compile(
     rf"^(?:(?P<user>[A-Za-z0-9_][A-Za-z0-9_.-]*)@)?"
     rf"(?:\[(?P<ipv6>[0-9A-Fa-f:.%]+)\]|(?P<host>{_NAME}))"
     rf"(?::(?P<port>\d{{1,5}}))?"
-    rf"(?:/(?P<path>system|session))?$")
+    rf"(?:/(?P<path>system|session))?$"
+)
 _SSH_TRANSPORTS = ("ssh",)  # libssh/libssh2 URIs keep libvirt's own transport
 
 
@@ -37,10 +38,10 @@ _SSH_TRANSPORTS = ("ssh",)  # libssh/libssh2 URIs keep libvirt's own transport
 class HostSpec:
     """A parsed target: an SSH tunnel to open, or a URI libvirt opens itself."""
 
-    name: str                        # the label in the fleet
-    uri: str                         # shown to the user; opened directly when ssh is None
+    name: str  # the label in the fleet
+    uri: str  # shown to the user; opened directly when ssh is None
     ssh: SshTarget | None = None
-    readonly: bool | None = None     # None: the caller's default
+    readonly: bool | None = None  # None: the caller's default
 
 
 def parse_target(text: str, *, saved: list[SavedHost] | None = None) -> HostSpec:
@@ -71,8 +72,10 @@ def spec_of_saved(saved: SavedHost) -> HostSpec:
 def _parse_short(text: str) -> HostSpec:
     m = _SHORT.match(text)
     if m is None:
-        raise VtuiError(f"not a host: {text!r} (expected [user@]host[:port], an ssh alias, "
-                        "a saved host or a libvirt URI)")
+        raise VtuiError(
+            f"not a host: {text!r} (expected [user@]host[:port], an ssh alias, "
+            "a saved host or a libvirt URI)"
+        )
     port = int(m["port"]) if m["port"] else None
     if port is not None and not 0 < port < 65536:
         raise VtuiError(f"not a port: {port}")
@@ -100,22 +103,35 @@ def _parse_uri(text: str) -> HostSpec:
     if path not in config.LIBVIRT_PATHS and not test_file:
         raise VtuiError(f"unsupported libvirt path /{path} in {text!r} (system or session)")
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    ssh = SshTarget(host=parts.hostname, user=unquote(parts.username) if parts.username else None,
-                    port=port, libvirt=path, driver=driver, socket=query.get("socket"),
-                    key_file=query.get("keyfile"))
+    ssh = SshTarget(
+        host=parts.hostname,
+        user=unquote(parts.username) if parts.username else None,
+        port=port,
+        libvirt=path,
+        driver=driver,
+        socket=query.get("socket"),
+        key_file=query.get("keyfile"),
+    )
     return HostSpec(parts.hostname, text, ssh)
 
 
-def validate_saved(host: SavedHost, existing: list[SavedHost], *,
-                   old_name: str | None = None) -> None:
+def validate_saved(
+    host: SavedHost, existing: list[SavedHost], *, old_name: str | None = None
+) -> None:
     """Everything the connection form checks: name, duplicates, target syntax."""
     config.validate(host, existing, old_name=old_name)
     parse_target(host.target, saved=[])
 
 
-def add_target(fleet: Fleet, text: str, *, readonly: bool | None = None,
-               asker: Asker | None = None, ssh_config: str | Path | None = None,
-               saved: list[SavedHost] | None = None) -> Host:
+def add_target(
+    fleet: Fleet,
+    text: str,
+    *,
+    readonly: bool | None = None,
+    asker: Asker | None = None,
+    ssh_config: str | Path | None = None,
+    saved: list[SavedHost] | None = None,
+) -> Host:
     """Add the host `text` names to the fleet (not connected yet: call host.connect()).
     readonly=None keeps the saved host's or the fleet's choice; ssh_config is an extra
     ssh config file read before ~/.ssh/config."""
@@ -125,16 +141,18 @@ def add_target(fleet: Fleet, text: str, *, readonly: bool | None = None,
         ro = fleet.readonly
     tunnel = None
     if spec.ssh is not None:
-        target = replace(spec.ssh, readonly=ro,
-                         ssh_config=str(ssh_config) if ssh_config else spec.ssh.ssh_config)
+        target = replace(
+            spec.ssh, readonly=ro, ssh_config=str(ssh_config) if ssh_config else spec.ssh.ssh_config
+        )
         from vtui.core.ssh.tunnel import SshTunnel  # asyncssh is only imported when a host needs it
 
         tunnel = SshTunnel(target, asker)
     return fleet.add(spec.uri, name=spec.name, readonly=ro, tunnel=tunnel)
 
 
-def autoconnect_hosts(fleet: Fleet, *, asker: Asker | None = None,
-                      ssh_config: str | Path | None = None) -> tuple[list[Host], list[VtuiError]]:
+def autoconnect_hosts(
+    fleet: Fleet, *, asker: Asker | None = None, ssh_config: str | Path | None = None
+) -> tuple[list[Host], list[VtuiError]]:
     """Add the saved hosts marked autoconnect (skipping names already in the fleet).
     Returns them (not connected yet) and the errors: the config file's, bad targets."""
     saved, error = config.load()
@@ -144,8 +162,9 @@ def autoconnect_hosts(fleet: Fleet, *, asker: Asker | None = None,
         if not entry.autoconnect or entry.name in fleet.hosts:
             continue
         try:
-            added.append(add_target(fleet, entry.name, asker=asker, ssh_config=ssh_config,
-                                    saved=saved))
+            added.append(
+                add_target(fleet, entry.name, asker=asker, ssh_config=ssh_config, saved=saved)
+            )
         except VtuiError as exc:
             errors.append(VtuiError(f"saved host {entry.name}: {exc.message}"))
     return added, errors

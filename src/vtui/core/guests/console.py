@@ -27,10 +27,13 @@ from vtui.core.host.events import ensure_event_loop
 
 RECV_CHUNK = 65536
 SEND_CHUNK = 4096
-OUTBOX_LIMIT = 1 << 20        # keys typed into a guest that reads nothing: drop beyond this
-RELEASE_TIMEOUT = 5.0         # a dead host must not hold up closing a console
-_WATCH = (libvirt.VIR_STREAM_EVENT_READABLE | libvirt.VIR_STREAM_EVENT_ERROR
-          | libvirt.VIR_STREAM_EVENT_HANGUP)
+OUTBOX_LIMIT = 1 << 20  # keys typed into a guest that reads nothing: drop beyond this
+RELEASE_TIMEOUT = 5.0  # a dead host must not hold up closing a console
+_WATCH = (
+    libvirt.VIR_STREAM_EVENT_READABLE
+    | libvirt.VIR_STREAM_EVENT_ERROR
+    | libvirt.VIR_STREAM_EVENT_HANGUP
+)
 _BROKEN = libvirt.VIR_STREAM_EVENT_ERROR | libvirt.VIR_STREAM_EVENT_HANGUP
 _EAGAIN = -2
 
@@ -54,10 +57,10 @@ class GuestNotRunning(VtuiError):
 class ConsoleDevice:
     """One serial/console device of a guest, as the user picks it."""
 
-    name: str           # libvirt's alias (serial0, console1, ua-...): what openConsole takes
-    kind: str           # "serial" or "console"
-    type: str           # source type: pty, file, tcp, ...
-    target: str         # target type: isa-serial, virtio, serial, ...
+    name: str  # libvirt's alias (serial0, console1, ua-...): what openConsole takes
+    kind: str  # "serial" or "console"
+    type: str  # source type: pty, file, tcp, ...
+    target: str  # target type: isa-serial, virtio, serial, ...
     port: int | None
 
     @property
@@ -82,9 +85,13 @@ def parse_console_devices(xml: str | bytes) -> list[ConsoleDevice]:
             alias = node.find("alias")
             name = alias.get("name") if alias is not None else f"{kind}{index}"
             port = int(port_text) if port_text and port_text.isdigit() else None
-            if kind == "console" and target_type in ("serial", "") and any(
-                    d.kind == "serial" and (d.name == name or d.port == (port or 0))
-                    for d in found):
+            if (
+                kind == "console"
+                and target_type in ("serial", "")
+                and any(
+                    d.kind == "serial" and (d.name == name or d.port == (port or 0)) for d in found
+                )
+            ):
                 continue
             found.append(ConsoleDevice(name, kind, node.get("type", ""), target_type, port))
     return found
@@ -100,8 +107,11 @@ async def devices(host: Host, uuid: str) -> list[ConsoleDevice]:
     try:
         xml = await host.call(read, conn)
     except libvirt.libvirtError as exc:
-        raise VtuiError(f"cannot read the definition: {libvirt_message(exc)}",
-                        host=host.name, guest=_guest_name(host, uuid)) from None
+        raise VtuiError(
+            f"cannot read the definition: {libvirt_message(exc)}",
+            host=host.name,
+            guest=_guest_name(host, uuid),
+        ) from None
     return parse_console_devices(xml)
 
 
@@ -155,8 +165,10 @@ class GuestConsole:
         if self._stream is not None:
             return
         if self.host.readonly:
-            raise self._error(VtuiError, "cannot open the console: the connection is "
-                                         "read-only (started with --readonly)")
+            raise self._error(
+                VtuiError,
+                "cannot open the console: the connection is read-only (started with --readonly)",
+            )
         conn = self.host.require_conn()
         ensure_event_loop()
         self._loop = asyncio.get_running_loop()
@@ -164,13 +176,13 @@ class GuestConsole:
         self.closed_reason = None
         self._outbox.clear()
         try:
-            self._stream = await self.host.call(self._open_blocking, conn, force,
-                                                self._generation)
+            self._stream = await self.host.call(self._open_blocking, conn, force, self._generation)
         except libvirt.libvirtError as exc:
             raise self._open_error(exc) from None
 
-    def _open_blocking(self, conn: libvirt.virConnect, force: bool,
-                       generation: int) -> libvirt.virStream:
+    def _open_blocking(
+        self, conn: libvirt.virConnect, force: bool, generation: int
+    ) -> libvirt.virStream:
         dom = conn.lookupByUUIDString(self.uuid)
         stream = conn.newStream(libvirt.VIR_STREAM_NONBLOCK)
         flags = libvirt.VIR_DOMAIN_CONSOLE_SAFE
@@ -185,16 +197,18 @@ class GuestConsole:
     def _open_error(self, exc: libvirt.libvirtError) -> VtuiError:
         code, text = exc.get_error_code(), libvirt_message(exc)
         if code == libvirt.VIR_ERR_OPERATION_FAILED and "console session" in text:
-            return self._error(ConsoleBusy, "another client is using the console "
-                                            "(virsh console or another vtui)")
+            return self._error(
+                ConsoleBusy, "another client is using the console (virsh console or another vtui)"
+            )
         if code == libvirt.VIR_ERR_OPERATION_INVALID and "not running" in text:
             return self._error(GuestNotRunning, "is not running; start it to use its console")
         if code == libvirt.VIR_ERR_NO_DOMAIN:
             return self._error(VtuiError, "no longer exists on this host")
         if "cannot find character device" in text:
             if self.device is None:
-                return self._error(NoConsole, "has no serial console; add a serial device "
-                                              "in its configuration")
+                return self._error(
+                    NoConsole, "has no serial console; add a serial device in its configuration"
+                )
             return self._error(NoConsole, f"has no console device {self.device!r}")
         if code == libvirt.VIR_ERR_NO_SUPPORT:
             return self._error(VtuiError, f"this host has no console support ({text})")
@@ -214,7 +228,7 @@ class GuestConsole:
                 if data == _EAGAIN:
                     break
                 if not data:
-                    closed = GUEST_STOPPED   # QEMU closed the pty: the guest is gone
+                    closed = GUEST_STOPPED  # QEMU closed the pty: the guest is gone
                     break
                 chunks.append(data)
         if closed is None and events & _BROKEN:
@@ -223,21 +237,21 @@ class GuestConsole:
         try:
             if closed is not None:
                 stream.eventRemoveCallback()
-            elif writable:   # wanted once, after an EAGAIN; else it would fire forever
+            elif writable:  # wanted once, after an EAGAIN; else it would fire forever
                 stream.eventUpdateCallback(_WATCH)
         except libvirt.libvirtError:
             pass
         if not (chunks or closed or writable):
             return
         try:
-            self._loop.call_soon_threadsafe(self._deliver, generation, b"".join(chunks),
-                                            closed, writable)
+            self._loop.call_soon_threadsafe(
+                self._deliver, generation, b"".join(chunks), closed, writable
+            )
         except RuntimeError:
-            pass   # the loop is gone (the app quit): nobody to tell
+            pass  # the loop is gone (the app quit): nobody to tell
 
     # -- the loop ----------------------------------------------------------------------
-    def _deliver(self, generation: int, data: bytes, closed: str | None,
-                 writable: bool) -> None:
+    def _deliver(self, generation: int, data: bytes, closed: str | None, writable: bool) -> None:
         if generation != self._generation:
             return
         if data:
@@ -267,7 +281,7 @@ class GuestConsole:
         stream, self._stream = self._stream, None
         self._generation += 1
         self._outbox.clear()
-        self._writable.set()      # a sender waiting for room gives up
+        self._writable.set()  # a sender waiting for room gives up
         return stream
 
     def _spawn(self, coro) -> None:
@@ -277,8 +291,7 @@ class GuestConsole:
 
     async def _release(self, stream: libvirt.virStream, eof: bool) -> None:
         try:
-            await asyncio.wait_for(self.host.call(_release_blocking, stream, eof),
-                                   RELEASE_TIMEOUT)
+            await asyncio.wait_for(self.host.call(_release_blocking, stream, eof), RELEASE_TIMEOUT)
         except Exception:  # noqa: BLE001 - a dying host or a closed executor: nothing to free
             pass
 
@@ -289,7 +302,7 @@ class GuestConsole:
         if self._stream is None or not data:
             return
         room = OUTBOX_LIMIT - len(self._outbox)
-        self._outbox += data[:max(room, 0)]
+        self._outbox += data[: max(room, 0)]
         if self._sender is None or self._sender.done():
             self._sender = asyncio.ensure_future(self._drain(self._generation))
 
@@ -307,7 +320,7 @@ class GuestConsole:
                     self._lost(f"console lost: {libvirt_message(exc)}")
                 return
             except RuntimeError:
-                return   # the host was closed under us
+                return  # the host was closed under us
             if generation != self._generation:
                 return
             if sent == _EAGAIN:
@@ -334,8 +347,9 @@ class GuestConsole:
         try:
             self._log = open(path, "ab")  # noqa: SIM115 - lives as long as the console
         except OSError as exc:
-            raise self._error(VtuiError, f"cannot log the console to {path}: "
-                                         f"{exc.strerror or exc}") from None
+            raise self._error(
+                VtuiError, f"cannot log the console to {path}: {exc.strerror or exc}"
+            ) from None
         self._log_path = path
 
     # -- closing -----------------------------------------------------------------------
@@ -368,6 +382,6 @@ def _release_blocking(stream: libvirt.virStream, eof: bool) -> None:
         if eof:
             stream.finish()
         else:
-            stream.abort()   # what virsh does when it detaches
+            stream.abort()  # what virsh does when it detaches
     except libvirt.libvirtError:
         pass

@@ -19,24 +19,27 @@ from vtui.core.model import Guest
 @dataclass(frozen=True, slots=True)
 class Action:
     id: str
-    label: str          # verb for menus and messages
-    destructive: bool   # asks for confirmation
-    needs: str          # "active", "inactive", "running", "paused", "any"
+    label: str  # verb for menus and messages
+    destructive: bool  # asks for confirmation
+    needs: str  # "active", "inactive", "running", "paused", "any"
 
 
-ACTIONS = {a.id: a for a in (
-    Action("start", "start", False, "inactive"),
-    Action("shutdown", "shut down", False, "active"),
-    Action("reboot", "reboot", False, "active"),
-    Action("reset", "reset", True, "active"),
-    Action("destroy", "force off", True, "active"),
-    Action("suspend", "pause", False, "running"),
-    Action("resume", "resume", False, "paused"),
-    Action("managedsave", "save (managed)", False, "active"),
-    Action("autostart_on", "enable autostart", False, "persistent"),
-    Action("autostart_off", "disable autostart", False, "persistent"),
-    Action("undefine", "delete", True, "inactive"),
-)}
+ACTIONS = {
+    a.id: a
+    for a in (
+        Action("start", "start", False, "inactive"),
+        Action("shutdown", "shut down", False, "active"),
+        Action("reboot", "reboot", False, "active"),
+        Action("reset", "reset", True, "active"),
+        Action("destroy", "force off", True, "active"),
+        Action("suspend", "pause", False, "running"),
+        Action("resume", "resume", False, "paused"),
+        Action("managedsave", "save (managed)", False, "active"),
+        Action("autostart_on", "enable autostart", False, "persistent"),
+        Action("autostart_off", "disable autostart", False, "persistent"),
+        Action("undefine", "delete", True, "inactive"),
+    )
+}
 
 
 def refusal(action: Action, guest: Guest, readonly: bool) -> str | None:
@@ -53,9 +56,13 @@ def refusal(action: Action, guest: Guest, readonly: bool) -> str | None:
     }[action.needs]
     if ok:
         return None
-    why = {"active": "it is not running", "inactive": "it is running (shut it down first)",
-           "running": "it is not running", "paused": "it is not paused",
-           "persistent": "it is transient (no saved definition)"}[action.needs]
+    why = {
+        "active": "it is not running",
+        "inactive": "it is running (shut it down first)",
+        "running": "it is not running",
+        "paused": "it is not paused",
+        "persistent": "it is transient (no saved definition)",
+    }[action.needs]
     return f"cannot {action.label} {guest.name}: {why}"
 
 
@@ -64,15 +71,18 @@ def _lookup(conn: libvirt.virConnect, guest: Guest) -> libvirt.virDomain:
         return conn.lookupByUUIDString(guest.uuid)
     except libvirt.libvirtError as exc:
         if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-            raise VtuiError("no longer exists on this host",
-                            host=guest.host, guest=guest.name) from None
+            raise VtuiError(
+                "no longer exists on this host", host=guest.host, guest=guest.name
+            ) from None
         raise
 
 
-_UNDEFINE_FLAGS = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                   | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                   | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
-                   | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+_UNDEFINE_FLAGS = (
+    libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+    | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+    | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
+    | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+)
 
 
 def _blocking(action_id: str, dom: libvirt.virDomain) -> None:
@@ -111,16 +121,16 @@ async def _on_guest(host: Host, guest: Guest, what: str, work):
     try:
         return await host.call(work)
     except libvirt.libvirtError as exc:
-        raise VtuiError(f"cannot {what}: {libvirt_message(exc)}",
-                        host=host.name, guest=guest.name) from exc
+        raise VtuiError(
+            f"cannot {what}: {libvirt_message(exc)}", host=host.name, guest=guest.name
+        ) from exc
 
 
 async def run_action(host: Host, guest: Guest, action_id: str) -> None:
     """Do `action_id` to `guest`. Raises VtuiError naming host, guest and reason."""
     action = ACTIONS[action_id]
     conn = _allowed(action, host, guest)
-    await _on_guest(host, guest, action.label,
-                    lambda: _blocking(action_id, _lookup(conn, guest)))
+    await _on_guest(host, guest, action.label, lambda: _blocking(action_id, _lookup(conn, guest)))
     if action_id.startswith("autostart"):
         guest.autostart = action_id == "autostart_on"  # no event exists for autostart
 
@@ -168,12 +178,16 @@ async def delete_guest(host: Host, guest: Guest, volumes: list[str] | None = Non
     def work():
         dom = _lookup(conn, guest)
         if dom.isActive():
-            raise VtuiError("is running now; shut it down before deleting",
-                            host=host.name, guest=guest.name)
+            raise VtuiError(
+                "is running now; shut it down before deleting", host=host.name, guest=guest.name
+            )
         try:
             dom.undefineFlags(_UNDEFINE_FLAGS)
         except libvirt.libvirtError as exc:
-            if exc.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_INVALID_ARG):
+            if exc.get_error_code() not in (
+                libvirt.VIR_ERR_NO_SUPPORT,
+                libvirt.VIR_ERR_INVALID_ARG,
+            ):
                 raise
             dom.undefine()  # drivers that reject some of the flags
         failures = []

@@ -28,15 +28,22 @@ from vtui.core.model import Guest, HostFacts
 from vtui.core.states import EVENT_STATE, event_name
 from vtui.core.uri import display_name
 
-FLAGS_EVERY = 60.0     # seconds between re-reads of persistent/autostart/managed-save flags
-KEEPALIVE = (5, 3)     # seconds between probes, missed probes before the link is dead
+FLAGS_EVERY = 60.0  # seconds between re-reads of persistent/autostart/managed-save flags
+KEEPALIVE = (5, 3)  # seconds between probes, missed probes before the link is dead
 
 
 class Host(LinkKeeping):
-    def __init__(self, uri: str, *, name: str | None = None, readonly: bool = False,
-                 interval: float = 2.0, connect_timeout: float = 15.0,
-                 tunnel: Tunnel | None = None):
-        self.uri = uri               # what the user asked for (shown); see open_uri
+    def __init__(
+        self,
+        uri: str,
+        *,
+        name: str | None = None,
+        readonly: bool = False,
+        interval: float = 2.0,
+        connect_timeout: float = 15.0,
+        tunnel: Tunnel | None = None,
+    ):
+        self.uri = uri  # what the user asked for (shown); see open_uri
         self.tunnel = tunnel
         self.name = name or display_name(uri)
         self.readonly = readonly
@@ -47,10 +54,10 @@ class Host(LinkKeeping):
         self.guests: dict[str, Guest] = {}
         self.facts: HostFacts | None = None
         self.cpu_history: deque[float] = deque(maxlen=HISTORY)
-        self.last_sample_at: float | None = None     # wall clock of the last good sample
-        self.sample_seconds = 0.0                     # how long the last sample took
+        self.last_sample_at: float | None = None  # wall clock of the last good sample
+        self.sample_seconds = 0.0  # how long the last sample took
         self.conn: libvirt.virConnect | None = None
-        self.paused = False                           # a hidden view may stop the sampler
+        self.paused = False  # a hidden view may stop the sampler
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"virt-{self.name}")
         self._inflight: set[Future] = set()
         self._listeners: list[Callable[[Change], None]] = []
@@ -135,7 +142,7 @@ class Host(LinkKeeping):
         try:
             await asyncio.wait_for(self.call(self._open_blocking, uri), self.connect_timeout)
         except BaseException:
-            if self.tunnel is not None:   # don't keep an SSH session nobody uses
+            if self.tunnel is not None:  # don't keep an SSH session nobody uses
                 await self.tunnel.close()
             raise
 
@@ -150,8 +157,11 @@ class Host(LinkKeeping):
             conn.registerCloseCallback(self._on_close_thread, None)
         except libvirt.libvirtError:
             pass
-        self._callback_ids = [conn.domainEventRegisterAny(
-            None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle_thread, None)]
+        self._callback_ids = [
+            conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle_thread, None
+            )
+        ]
         self.facts = hostfacts.read_static(conn)
         self.conn = conn
         self._flags_dirty = True
@@ -243,8 +253,11 @@ class Host(LinkKeeping):
         return change
 
     def _apply_flags(self, flags: dict[str, set[str]], change: Change) -> None:
-        persistent, autostart, managed = (flags["persistent"], flags["autostart"],
-                                          flags["managed_save"])
+        persistent, autostart, managed = (
+            flags["persistent"],
+            flags["autostart"],
+            flags["managed_save"],
+        )
         for uuid, guest in self.guests.items():
             values = (uuid in persistent, uuid in autostart, uuid in managed)
             if values != (guest.persistent, guest.autostart, guest.has_managed_save):
@@ -274,7 +287,8 @@ class Host(LinkKeeping):
         # libvirt's event thread: no RPC here, only hand over to the asyncio loop
         if self._loop is not None:
             self._loop.call_soon_threadsafe(
-                self._on_lifecycle, dom.UUIDString(), dom.name(), event, detail)
+                self._on_lifecycle, dom.UUIDString(), dom.name(), event, detail
+            )
 
     def _on_lifecycle(self, uuid: str, name: str, event: int, detail: int) -> None:
         if self.status is not HostStatus.CONNECTED:
@@ -317,7 +331,11 @@ class Host(LinkKeeping):
             guest.name = name
             Sampler.apply_info(guest, info)
             self._sampler.update(guest, rec, began)
-            guest.persistent, guest.autostart, guest.has_managed_save = persistent, autostart, managed
+            guest.persistent, guest.autostart, guest.has_managed_save = (
+                persistent,
+                autostart,
+                managed,
+            )
             change.guests.add(uuid)
         self._emit(change)
 
@@ -343,5 +361,3 @@ class Host(LinkKeeping):
         if guest is not None:
             return guest
         return next((g for g in self.guests.values() if g.name == name_or_uuid), None)
-
-

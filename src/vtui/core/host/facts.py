@@ -44,8 +44,16 @@ def read_static(conn: libvirt.virConnect) -> HostFacts:
 def _kib(elem) -> int:
     value = int(elem.text or 0)
     unit = (elem.get("unit") or "KiB").lower()
-    scale = {"b": 1 / 1024, "bytes": 1 / 1024, "kib": 1, "k": 1, "mib": 1024, "m": 1024,
-             "gib": 1024**2, "g": 1024**2}
+    scale = {
+        "b": 1 / 1024,
+        "bytes": 1 / 1024,
+        "kib": 1,
+        "k": 1,
+        "mib": 1024,
+        "m": 1024,
+        "gib": 1024**2,
+        "g": 1024**2,
+    }
     return int(value * scale.get(unit, 1))
 
 
@@ -77,8 +85,10 @@ class HostProbe:
         try:
             return getattr(conn, name)(*args)
         except libvirt.libvirtError as exc:
-            if exc.get_error_code() in (libvirt.VIR_ERR_NO_SUPPORT,
-                                        libvirt.VIR_ERR_OPERATION_UNSUPPORTED):
+            if exc.get_error_code() in (
+                libvirt.VIR_ERR_NO_SUPPORT,
+                libvirt.VIR_ERR_OPERATION_UNSUPPORTED,
+            ):
                 self.unsupported.add(name)
                 return None
             raise

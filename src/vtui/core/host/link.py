@@ -14,7 +14,7 @@ import libvirt
 from vtui.core.errors import VtuiError, libvirt_message
 from vtui.core.host.state import Change, HostStatus
 
-CLOSE_GRACE = 10.0     # seconds to wait for running calls before leaving a connection be
+CLOSE_GRACE = 10.0  # seconds to wait for running calls before leaving a connection be
 
 
 def _reason(exc: BaseException) -> str:
@@ -116,4 +116,3 @@ class LinkKeeping:
                 await self.sample()
             except VtuiError:
                 pass
-

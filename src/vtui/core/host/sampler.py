@@ -24,14 +24,28 @@ from vtui.core.host.stats import (
 )
 from vtui.core.model import Guest
 
-HISTORY = 60           # samples of CPU history kept per guest and host
+HISTORY = 60  # samples of CPU history kept per guest and host
 
 
 def row_values(g: Guest) -> tuple:
     """Everything a view shows of a guest: a change here means redraw its row."""
-    return (g.name, g.state, g.reason, g.vcpus, g.memory_kib, g.memory_used_kib, g.cpu_pct,
-            g.disk_rd_bps, g.disk_wr_bps, g.net_rx_bps, g.net_tx_bps, g.started_at,
-            g.persistent, g.autostart, g.has_managed_save)
+    return (
+        g.name,
+        g.state,
+        g.reason,
+        g.vcpus,
+        g.memory_kib,
+        g.memory_used_kib,
+        g.cpu_pct,
+        g.disk_rd_bps,
+        g.disk_wr_bps,
+        g.net_rx_bps,
+        g.net_tx_bps,
+        g.started_at,
+        g.persistent,
+        g.autostart,
+        g.has_managed_save,
+    )
 
 
 @dataclass(slots=True)
@@ -133,8 +147,10 @@ def info_if_needed(dom: libvirt.virDomain, rec: dict):
 def read_flags(conn: libvirt.virConnect) -> dict[str, set[str]]:
     """UUIDs of the persistent, autostarting and managed-saved guests: three calls
     for the whole host instead of three per guest."""
+
     def uuids(flag):
         return {d.UUIDString() for d in conn.listAllDomains(flag)}
+
     return {
         "persistent": uuids(libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT),
         "autostart": uuids(libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART),
@@ -154,5 +170,11 @@ def read_one_guest(conn: libvirt.virConnect, uuid: str):
     stats = conn.domainListGetStats([dom], STATS_GROUPS, STATS_FLAGS)
     rec = stats[0][1] if stats else {}
     persistent = bool(dom.isPersistent())
-    return (dom.name(), rec, dom.info(), persistent,
-            bool(dom.autostart()) if persistent else False, bool(dom.hasManagedSaveImage()))
+    return (
+        dom.name(),
+        rec,
+        dom.info(),
+        persistent,
+        bool(dom.autostart()) if persistent else False,
+        bool(dom.hasManagedSaveImage()),
+    )

@@ -37,8 +37,8 @@ class Change:
     """What one sample or event changed on a host, handed to listeners on the loop."""
 
     host: Host
-    guests: set[str] = field(default_factory=set)       # uuids added or changed
+    guests: set[str] = field(default_factory=set)  # uuids added or changed
     removed: set[str] = field(default_factory=set)
     host_changed: bool = False
-    event: str = ""                                      # e.g. "web-01 started"
-    error: str = ""                                      # one line, for the user
+    event: str = ""  # e.g. "web-01 started"
+    error: str = ""  # one line, for the user

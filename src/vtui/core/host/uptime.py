@@ -45,7 +45,7 @@ async def remote_start_times(uri: str, tunnel) -> dict[str, float]:
         return {}
     now, remote_now, starts = time.time(), int(lines[0]), {}
     for line in lines[1:]:
-        mtime, _, path = line.partition(" ")   # guest names may contain spaces
+        mtime, _, path = line.partition(" ")  # guest names may contain spaces
         if mtime.isdigit() and path.endswith(".pid"):
             starts[os.path.basename(path)[:-4]] = now - (remote_now - int(mtime))
     return starts

@@ -23,7 +23,26 @@ from vtui.core.migration.progress import (
     MigrationSummary,
 )
 
-__all__ = ["CANCELLED", "COMPLETED", "COPY_STORAGE", "FAIL", "FAILED", "PASS", "RUNNING", "WARN",
-           "Check", "MigrationJob", "MigrationJobs", "MigrationOptions", "MigrationProgress",
-           "MigrationRefused", "MigrationSummary", "default_jobs", "failures",
-           "migration_stream_uri", "peer_uri", "preflight", "start_migration"]
+__all__ = [
+    "CANCELLED",
+    "COMPLETED",
+    "COPY_STORAGE",
+    "FAIL",
+    "FAILED",
+    "PASS",
+    "RUNNING",
+    "WARN",
+    "Check",
+    "MigrationJob",
+    "MigrationJobs",
+    "MigrationOptions",
+    "MigrationProgress",
+    "MigrationRefused",
+    "MigrationSummary",
+    "default_jobs",
+    "failures",
+    "migration_stream_uri",
+    "peer_uri",
+    "preflight",
+    "start_migration",
+]

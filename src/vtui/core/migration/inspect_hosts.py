@@ -17,7 +17,7 @@ from lxml import etree
 
 from vtui.core.errors import VtuiError, libvirt_message
 
-_NO_PROBE = ("/dev/", "/proc/", "/sys/")   # never list these folders through a pool
+_NO_PROBE = ("/dev/", "/proc/", "/sys/")  # never list these folders through a pool
 
 
 # -- facts read in the hosts' threads -------------------------------------------------------
@@ -25,10 +25,10 @@ _NO_PROBE = ("/dev/", "/proc/", "/sys/")   # never list these folders through a 
 class _Item:
     """A file the guest needs on the destination: a disk or a boot file."""
 
-    name: str          # "disk vda", "kernel"
-    kind: str          # "file", "block", "network"
+    name: str  # "disk vda", "kernel"
+    kind: str  # "file", "block", "network"
     path: str
-    copyable: bool     # copy-storage would carry it (writable, not shared)
+    copyable: bool  # copy-storage would carry it (writable, not shared)
 
 
 @dataclass(slots=True)
@@ -54,8 +54,11 @@ class Source:
 
 def _host_identity(conn: libvirt.virConnect) -> tuple[str, str, str]:
     caps = etree.fromstring(conn.getCapabilities().encode())
-    return (caps.findtext("host/uuid") or "", conn.getType(),
-            caps.findtext("host/cpu/model") or caps.findtext("host/cpu/arch") or "")
+    return (
+        caps.findtext("host/uuid") or "",
+        conn.getType(),
+        caps.findtext("host/cpu/model") or caps.findtext("host/cpu/arch") or "",
+    )
 
 
 def _items(conn: libvirt.virConnect, root) -> list[_Item]:
@@ -67,8 +70,11 @@ def _items(conn: libvirt.virConnect, root) -> list[_Item]:
         kind = disk.get("type", "file")
         target = disk.find("target")
         name = f"disk {target.get('dev') if target is not None else '?'}"
-        writable = (disk.get("device", "disk") == "disk" and disk.find("readonly") is None
-                    and disk.find("shareable") is None)
+        writable = (
+            disk.get("device", "disk") == "disk"
+            and disk.find("readonly") is None
+            and disk.find("shareable") is None
+        )
         if kind == "network":
             items.append(_Item(name, "network", source.get("name", "") or "", False))
             continue
@@ -76,7 +82,8 @@ def _items(conn: libvirt.virConnect, root) -> list[_Item]:
         if kind == "volume":
             try:
                 vol = conn.storagePoolLookupByName(source.get("pool", "")).storageVolLookupByName(
-                    source.get("volume", ""))
+                    source.get("volume", "")
+                )
                 path, kind = vol.path(), "file"
             except libvirt.libvirtError:
                 path = f"{source.get('pool')}/{source.get('volume')}"
@@ -113,13 +120,17 @@ def read_source(conn: libvirt.virConnect, guest_uuid: str) -> Source:
     except libvirt.libvirtError:
         snapshots = 0
     host_uuid, driver, host_cpu = _host_identity(conn)
-    has_model = cpu is not None and (cpu.find("model") is not None
-                                     or cpu.get("mode") in ("host-model", "host-passthrough",
-                                                            "maximum"))
+    has_model = cpu is not None and (
+        cpu.find("model") is not None
+        or cpu.get("mode") in ("host-model", "host-passthrough", "maximum")
+    )
     return Source(
-        state=state, persistent=bool(dom.isPersistent()),
+        state=state,
+        persistent=bool(dom.isPersistent()),
         managed_save=bool(dom.hasManagedSaveImage(0)) if not active else False,
-        job_active=job_active, snapshots=snapshots, memory_kib=int(dom.maxMemory()),
+        job_active=job_active,
+        snapshots=snapshots,
+        memory_kib=int(dom.maxMemory()),
         domain_type=root.get("type", ""),
         cpu_xml=etree.tostring(cpu, encoding="unicode") if has_model else None,
         cpu_mode=cpu.get("mode", "custom") if cpu is not None else "",
@@ -127,7 +138,11 @@ def read_source(conn: libvirt.virConnect, guest_uuid: str) -> Source:
         emulator=root.findtext("devices/emulator"),
         arch=ostype.get("arch") if ostype is not None else None,
         machine=ostype.get("machine") if ostype is not None else None,
-        items=_items(conn, root), host_uuid=host_uuid, driver=driver, host_cpu=host_cpu)
+        items=_items(conn, root),
+        host_uuid=host_uuid,
+        driver=driver,
+        host_cpu=host_cpu,
+    )
 
 
 def _pool_at(conn: libvirt.virConnect, directory: str) -> libvirt.virStoragePool | None:
@@ -179,14 +194,14 @@ def _path_presence(conn: libvirt.virConnect, path: str) -> tuple[bool | None, st
 
 @dataclass(slots=True)
 class Destination:
-    same_name: tuple[str, bool] | None           # (uuid, active) of a guest with our name
-    same_uuid: tuple[str, bool] | None           # (name, active) of a guest with our UUID
+    same_name: tuple[str, bool] | None  # (uuid, active) of a guest with our name
+    same_uuid: tuple[str, bool] | None  # (name, active) of a guest with our UUID
     available_kib: int | None
     total_kib: int
     cpu_result: int | None
     cpu_error: str
     presence: dict[str, tuple[bool | None, str]]
-    pools: dict[str, str]                        # directory -> active pool name there
+    pools: dict[str, str]  # directory -> active pool name there
     host_uuid: str
     driver: str
     host_cpu: str
@@ -207,8 +222,9 @@ def _available_kib(conn: libvirt.virConnect) -> int | None:
 
 def _compare_cpu(conn: libvirt.virConnect, src: Source) -> tuple[int | None, str]:
     try:
-        return conn.compareHypervisorCPU(src.emulator, src.arch, src.machine, src.domain_type,
-                                         src.cpu_xml, 0), ""
+        return conn.compareHypervisorCPU(
+            src.emulator, src.arch, src.machine, src.domain_type, src.cpu_xml, 0
+        ), ""
     except libvirt.libvirtError as first:
         try:  # older drivers, or an emulator path the destination lacks
             return conn.compareCPU(src.cpu_xml, 0), ""
@@ -216,8 +232,9 @@ def _compare_cpu(conn: libvirt.virConnect, src: Source) -> tuple[int | None, str
             return None, libvirt_message(first)
 
 
-def read_destination(conn: libvirt.virConnect, name: str, guest_uuid: str, src: Source,
-                      live: bool) -> Destination:
+def read_destination(
+    conn: libvirt.virConnect, name: str, guest_uuid: str, src: Source, live: bool
+) -> Destination:
     def lookup(fn, key):
         try:
             return fn(key)
@@ -244,6 +261,13 @@ def read_destination(conn: libvirt.virConnect, name: str, guest_uuid: str, src: 
     return Destination(
         same_name=(by_name.UUIDString(), bool(by_name.isActive())) if by_name else None,
         same_uuid=(by_uuid.name(), bool(by_uuid.isActive())) if by_uuid else None,
-        available_kib=_available_kib(conn) if live else None, total_kib=info[1] * 1024,
-        cpu_result=cpu_result, cpu_error=cpu_error, presence=presence, pools=pools,
-        host_uuid=host_uuid, driver=driver, host_cpu=host_cpu)
+        available_kib=_available_kib(conn) if live else None,
+        total_kib=info[1] * 1024,
+        cpu_result=cpu_result,
+        cpu_error=cpu_error,
+        presence=presence,
+        pools=pools,
+        host_uuid=host_uuid,
+        driver=driver,
+        host_cpu=host_cpu,
+    )

@@ -63,8 +63,15 @@ class MigrationRefused(VtuiError):
 class MigrationJob:
     """One migration: its options, live progress, and how it ended."""
 
-    def __init__(self, job_id: int, src_host: Host, guest: Guest, dst_host: Host,
-                 options: MigrationOptions, checks: list[Check]):
+    def __init__(
+        self,
+        job_id: int,
+        src_host: Host,
+        guest: Guest,
+        dst_host: Host,
+        options: MigrationOptions,
+        checks: list[Check],
+    ):
         self.id = job_id
         self.src_host, self.dst_host = src_host, dst_host
         self.guest_name, self.guest_uuid = guest.name, guest.uuid
@@ -73,7 +80,7 @@ class MigrationJob:
         self.state = RUNNING
         self.progress = MigrationProgress()
         self.summary: MigrationSummary | None = None
-        self.error = ""                       # one line: libvirt's reason and where the guest is
+        self.error = ""  # one line: libvirt's reason and where the guest is
         self.started_at = time.time()
         self.finished_at: float | None = None
         self._t0 = time.monotonic()
@@ -109,7 +116,8 @@ class MigrationJob:
                 listener(self)
             except Exception as exc:  # a broken view must not stop the job's bookkeeping
                 asyncio.get_running_loop().call_exception_handler(
-                    {"message": "migration listener failed", "exception": exc})
+                    {"message": "migration listener failed", "exception": exc}
+                )
 
     async def wait(self) -> MigrationSummary:
         """The summary once completed; VtuiError (libvirt's reason) if it failed/was cancelled."""
@@ -125,9 +133,12 @@ class MigrationJob:
         if self.done:
             return
         if self._post_copy_started or self.progress.phase == POST_COPY:
-            raise VtuiError("cannot cancel after the switch to post-copy: the guest already "
-                            "runs on the destination", host=self.src_host.name,
-                            guest=self.guest_name)
+            raise VtuiError(
+                "cannot cancel after the switch to post-copy: the guest already "
+                "runs on the destination",
+                host=self.src_host.name,
+                guest=self.guest_name,
+            )
         self._cancel_requested = True
         self.progress.phase = CANCELLING
         self._emit()
@@ -139,8 +150,11 @@ class MigrationJob:
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID:
                 return  # no job on the domain yet: the poller aborts once it appears
-            raise VtuiError(f"cannot cancel: {libvirt_message(exc)}", host=self.src_host.name,
-                            guest=self.guest_name) from exc
+            raise VtuiError(
+                f"cannot cancel: {libvirt_message(exc)}",
+                host=self.src_host.name,
+                guest=self.guest_name,
+            ) from exc
         self._abort_sent = True
 
     def _abort_blocking(self) -> None:
@@ -160,7 +174,7 @@ class MigrationJob:
         try:
             src_conn, dst_conn = self.src_host.require_conn(), self.dst_host.require_conn()
             future = self._thread.submit(self._migrate_blocking, src_conn, dst_conn)
-            self.src_host.track(future)       # both connections are in use until it returns
+            self.src_host.track(future)  # both connections are in use until it returns
             self.dst_host.track(future)
             stats = await asyncio.wrap_future(future)
         except libvirt.libvirtError as exc:
@@ -176,15 +190,16 @@ class MigrationJob:
                 poller.cancel()
             self._thread.shutdown(wait=False)
         # the source gets no "undefined" event for UNDEFINE_SOURCE: re-read both sides now
-        await asyncio.gather(self.src_host.refresh_guest(self.guest_uuid),
-                             self.dst_host.refresh_guest(self.guest_uuid),
-                             return_exceptions=True)
+        await asyncio.gather(
+            self.src_host.refresh_guest(self.guest_uuid),
+            self.dst_host.refresh_guest(self.guest_uuid),
+            return_exceptions=True,
+        )
         self.finished_at = time.time()
         self._done.set()
         self._emit()
 
-    def _migrate_blocking(self, src_conn: libvirt.virConnect,
-                          dst_conn: libvirt.virConnect) -> dict:
+    def _migrate_blocking(self, src_conn: libvirt.virConnect, dst_conn: libvirt.virConnect) -> dict:
         dom = self._source_domain(src_conn)
         opts = self.options
         previous_downtime = None
@@ -211,12 +226,13 @@ class MigrationJob:
 
     def _completed_stats(self, dom, dst_dom, dst_conn) -> dict:
         """Totals of the finished job: the destination keeps them; else the source."""
-        candidates = [lambda: dst_dom or dst_conn.lookupByUUIDString(self.guest_uuid),
-                      lambda: dom]
+        candidates = [lambda: dst_dom or dst_conn.lookupByUUIDString(self.guest_uuid), lambda: dom]
         for get in candidates:
             try:
-                stats = get().jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED
-                                       | libvirt.VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED)
+                stats = get().jobStats(
+                    libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED
+                    | libvirt.VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED
+                )
             except libvirt.libvirtError:
                 continue
             if stats.get("type", libvirt.VIR_DOMAIN_JOB_NONE) != libvirt.VIR_DOMAIN_JOB_NONE:
@@ -235,8 +251,9 @@ class MigrationJob:
             if stats.get("type", libvirt.VIR_DOMAIN_JOB_NONE) == libvirt.VIR_DOMAIN_JOB_NONE:
                 continue
             elapsed = time.monotonic() - self._t0
-            phase = CANCELLING if self._cancel_requested else phase_of(
-                stats, self._post_copy_started)
+            phase = (
+                CANCELLING if self._cancel_requested else phase_of(stats, self._post_copy_started)
+            )
             self.progress = progress_from_stats(stats, phase, elapsed, self.progress)
             self._emit()
             if self._cancel_requested and not self._abort_sent:
@@ -244,8 +261,11 @@ class MigrationJob:
                     await self._send_abort()
                 except VtuiError:
                     pass
-            elif self.options.post_copy and not self._post_copy_started \
-                    and self.progress.iteration >= 2:
+            elif (
+                self.options.post_copy
+                and not self._post_copy_started
+                and self.progress.iteration >= 2
+            ):
                 await self._start_post_copy()
 
     def _sample_blocking(self) -> dict:
@@ -267,8 +287,11 @@ class MigrationJob:
     def _finish_completed(self, stats: dict) -> None:
         elapsed = time.monotonic() - self._t0
         last = self.progress
-        final = progress_from_stats(stats, COMPLETED, elapsed, None) if stats else \
-            MigrationProgress(phase=COMPLETED, elapsed=elapsed)
+        final = (
+            progress_from_stats(stats, COMPLETED, elapsed, None)
+            if stats
+            else MigrationProgress(phase=COMPLETED, elapsed=elapsed)
+        )
         if not stats:  # offline migrations move no data and keep no job statistics
             final.data_total, final.data_processed = last.data_total, last.data_processed
         if not final.disk_processed and last.disk_processed:
@@ -281,9 +304,13 @@ class MigrationJob:
         final.eta = 0.0
         self.progress = final
         self.summary = MigrationSummary(
-            total_seconds=elapsed, downtime_ms=final.expected_downtime_ms,
-            data_bytes=final.data_processed, memory_bytes=final.memory_processed,
-            disk_bytes=final.disk_processed, iterations=final.iteration)
+            total_seconds=elapsed,
+            downtime_ms=final.expected_downtime_ms,
+            data_bytes=final.data_processed,
+            memory_bytes=final.memory_processed,
+            disk_bytes=final.disk_processed,
+            iterations=final.iteration,
+        )
         self.state = COMPLETED
         self.error = ""
 
@@ -345,14 +372,17 @@ class MigrationJobs:
     def forget_finished(self) -> None:
         self.jobs = [j for j in self.jobs if not j.done]
 
-    async def start(self, src_host: Host, guest: Guest, dst_host: Host,
-                    options: MigrationOptions) -> MigrationJob:
+    async def start(
+        self, src_host: Host, guest: Guest, dst_host: Host, options: MigrationOptions
+    ) -> MigrationJob:
         """Check, then start. Raises MigrationRefused (a VtuiError) if a check fails."""
+
         def busy() -> None:
             job = self.for_guest(guest.uuid)
             if job is not None:
-                raise VtuiError(f"is already being migrated ({job.title})", host=src_host.name,
-                                guest=guest.name)
+                raise VtuiError(
+                    f"is already being migrated ({job.title})", host=src_host.name, guest=guest.name
+                )
 
         busy()
         checks = await preflight(src_host, guest, dst_host, options)
@@ -378,9 +408,14 @@ def default_jobs() -> MigrationJobs:
     return _default
 
 
-async def start_migration(src_host: Host, guest: Guest, dst_host: Host,
-                          options: MigrationOptions | None = None, *,
-                          jobs: MigrationJobs | None = None) -> MigrationJob:
+async def start_migration(
+    src_host: Host,
+    guest: Guest,
+    dst_host: Host,
+    options: MigrationOptions | None = None,
+    *,
+    jobs: MigrationJobs | None = None,
+) -> MigrationJob:
     """Run the pre-flight checks and start migrating `guest` from src_host to dst_host."""
     registry = jobs if jobs is not None else default_jobs()
     return await registry.start(src_host, guest, dst_host, options or MigrationOptions())

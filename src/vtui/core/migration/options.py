@@ -15,18 +15,18 @@ COPY_STORAGE = ("none", "full", "incremental")
 
 @dataclass(slots=True)
 class MigrationOptions:
-    live: bool = True                  # False: offline (moves the definition of a stopped guest)
-    persist: bool = True               # keep a persistent definition on the destination
-    undefine_source: bool = True       # remove the definition from the source afterwards
-    copy_storage: str = "none"         # "none", "full" or "incremental"
-    bandwidth_mib: int | None = None   # MiB/s; None = unlimited
+    live: bool = True  # False: offline (moves the definition of a stopped guest)
+    persist: bool = True  # keep a persistent definition on the destination
+    undefine_source: bool = True  # remove the definition from the source afterwards
+    copy_storage: str = "none"  # "none", "full" or "incremental"
+    bandwidth_mib: int | None = None  # MiB/s; None = unlimited
     max_downtime_ms: int | None = None
-    peer_to_peer: bool = False         # the source libvirtd talks to the destination itself
-    tunnelled: bool = False            # data through the libvirtd connection (needs p2p)
+    peer_to_peer: bool = False  # the source libvirtd talks to the destination itself
+    tunnelled: bool = False  # data through the libvirtd connection (needs p2p)
     auto_converge: bool = False
-    post_copy: bool = False            # switch to post-copy after the first full pass
-    migration_uri: str = ""            # e.g. "tcp://10.77.0.2" or just "10.77.0.2"
-    dest_uri: str = ""                 # p2p: destination libvirt URI as the source sees it
+    post_copy: bool = False  # switch to post-copy after the first full pass
+    migration_uri: str = ""  # e.g. "tcp://10.77.0.2" or just "10.77.0.2"
+    dest_uri: str = ""  # p2p: destination libvirt URI as the source sees it
 
     def problems(self) -> list[str]:
         """Why these options cannot work together, as sentences (empty if fine)."""
@@ -40,12 +40,15 @@ class MigrationOptions:
         if self.tunnelled and not self.peer_to_peer:
             out.append("tunnelled migration needs peer-to-peer")
         if self.tunnelled and self.migration_uri:
-            out.append("tunnelled migration goes through libvirtd: leave the migration "
-                       "address empty")
+            out.append(
+                "tunnelled migration goes through libvirtd: leave the migration address empty"
+            )
         if not self.live:
             if not self.persist:
-                out.append("offline migration moves only the definition: "
-                           "persist on destination must stay on")
+                out.append(
+                    "offline migration moves only the definition: "
+                    "persist on destination must stay on"
+                )
             if self.copy_storage != "none":
                 out.append("offline migration copies no storage")
             if self.post_copy:
@@ -97,11 +100,14 @@ class MigrationOptions:
             words.append(f"{self.bandwidth_mib} MiB/s")
         if self.live and self.max_downtime_ms:
             words.append(f"downtime <= {self.max_downtime_ms} ms")
-        for on, word in ((self.peer_to_peer, "peer-to-peer"), (self.tunnelled, "tunnelled"),
-                         (self.live and self.auto_converge, "auto-converge"),
-                         (self.live and self.post_copy, "post-copy"),
-                         (not self.persist, "transient on destination"),
-                         (not self.undefine_source, "source definition kept")):
+        for on, word in (
+            (self.peer_to_peer, "peer-to-peer"),
+            (self.tunnelled, "tunnelled"),
+            (self.live and self.auto_converge, "auto-converge"),
+            (self.live and self.post_copy, "post-copy"),
+            (not self.persist, "transient on destination"),
+            (not self.undefine_source, "source definition kept"),
+        ):
             if on:
                 words.append(word)
         return ", ".join(words)
@@ -113,7 +119,7 @@ def migration_stream_uri(address: str) -> str:
     if not address or "://" in address:
         return address
     if address.count(":") > 1 and not address.startswith("["):
-        address = f"[{address}]"   # a bare IPv6 address
+        address = f"[{address}]"  # a bare IPv6 address
     return f"tcp://{address}"
 
 

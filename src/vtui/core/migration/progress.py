@@ -10,8 +10,12 @@ from vtui.core.units import size
 # job states
 RUNNING, COMPLETED, FAILED, CANCELLED = "running", "completed", "failed", "cancelled"
 # phases shown while running (then the final state)
-STARTING, SETUP, COPYING_STORAGE, COPYING_MEMORY = ("starting", "setting up", "copying storage",
-                                                    "copying memory")
+STARTING, SETUP, COPYING_STORAGE, COPYING_MEMORY = (
+    "starting",
+    "setting up",
+    "copying storage",
+    "copying memory",
+)
 CONVERGING, POST_COPY, CANCELLING = "re-sending dirty memory", "post-copy", "cancelling"
 
 
@@ -59,8 +63,7 @@ class MigrationSummary:
 
     def line(self) -> str:
         downtime = "-" if self.downtime_ms is None else f"{self.downtime_ms} ms"
-        return (f"{size(self.data_bytes)} moved in {self.total_seconds:.1f} s, "
-                f"downtime {downtime}")
+        return f"{size(self.data_bytes)} moved in {self.total_seconds:.1f} s, downtime {downtime}"
 
 
 def phase_of(stats: dict, post_copy: bool) -> str:
@@ -74,13 +77,22 @@ def phase_of(stats: dict, post_copy: bool) -> str:
     return CONVERGING if stats.get("memory_iteration", 0) >= 2 else COPYING_MEMORY
 
 
-def progress_from_stats(stats: dict, phase: str, elapsed: float,
-                        last: MigrationProgress | None) -> MigrationProgress:
+def progress_from_stats(
+    stats: dict, phase: str, elapsed: float, last: MigrationProgress | None
+) -> MigrationProgress:
     """Turn virDomainGetJobStats' dict into a MigrationProgress."""
     p = MigrationProgress(phase=phase, elapsed=elapsed)
-    for key in ("data_total", "data_processed", "data_remaining", "memory_total",
-                "memory_processed", "memory_remaining", "disk_total", "disk_processed",
-                "disk_remaining"):
+    for key in (
+        "data_total",
+        "data_processed",
+        "data_remaining",
+        "memory_total",
+        "memory_processed",
+        "memory_remaining",
+        "disk_total",
+        "disk_processed",
+        "disk_remaining",
+    ):
         setattr(p, key, int(stats.get(key, 0)))
     p.iteration = int(stats.get("memory_iteration", 0))
     if "downtime" in stats:

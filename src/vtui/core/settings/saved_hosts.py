@@ -29,8 +29,8 @@ LIBVIRT_PATHS = ("system", "session")
 @dataclass(frozen=True, slots=True)
 class SavedHost:
     name: str
-    target: str                  # user@host, an ssh config alias, or a libvirt URI
-    libvirt: str = "system"      # which libvirt of the remote user: system or session
+    target: str  # user@host, an ssh config alias, or a libvirt URI
+    libvirt: str = "system"  # which libvirt of the remote user: system or session
     readonly: bool = False
     autoconnect: bool = False
 
@@ -77,8 +77,13 @@ def _hosts_from(data: dict, path: Path) -> list[SavedHost]:
         if unknown:
             raise VtuiError(f"{where}: unknown key {sorted(unknown)[0]!r}")
         values = {}
-        for key, kind in (("name", str), ("target", str), ("libvirt", str),
-                          ("readonly", bool), ("autoconnect", bool)):
+        for key, kind in (
+            ("name", str),
+            ("target", str),
+            ("libvirt", str),
+            ("readonly", bool),
+            ("autoconnect", bool),
+        ):
             if key in entry:
                 if not isinstance(entry[key], kind):
                     raise VtuiError(f"{where}: {key!r} must be a {kind.__name__}")
@@ -128,13 +133,15 @@ def save(hosts: list[SavedHost], path: Path | None = None) -> None:
 def render(hosts: list[SavedHost]) -> str:
     lines = ["# vtui saved hosts: edit here or with the connections screen (key C)", ""]
     for host in hosts:
-        lines += ["[[host]]",
-                  f"name = {_toml_string(host.name)}",
-                  f"target = {_toml_string(host.target)}",
-                  f"libvirt = {_toml_string(host.libvirt)}",
-                  f"readonly = {_toml_bool(host.readonly)}",
-                  f"autoconnect = {_toml_bool(host.autoconnect)}",
-                  ""]
+        lines += [
+            "[[host]]",
+            f"name = {_toml_string(host.name)}",
+            f"target = {_toml_string(host.target)}",
+            f"libvirt = {_toml_string(host.libvirt)}",
+            f"readonly = {_toml_bool(host.readonly)}",
+            f"autoconnect = {_toml_bool(host.autoconnect)}",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -195,4 +202,3 @@ def _index_of(hosts: list[SavedHost], name: str) -> int:
         if h.name == name:
             return i
     raise VtuiError(f"no saved host called {name!r}")
-

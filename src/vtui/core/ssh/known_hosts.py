@@ -39,7 +39,8 @@ def trusted_keys(files: list[str], name: str, port: int) -> list[asyncssh.SSHKey
             continue
         try:
             trusted, ca_keys, *_ = asyncssh.match_known_hosts(
-                path, name, "", None if port == 22 else port)
+                path, name, "", None if port == 22 else port
+            )
         except (OSError, ValueError):
             continue
         keys += trusted + ca_keys

@@ -28,15 +28,15 @@ class RefusingAsker:
 
 @dataclass(frozen=True, slots=True)
 class SshTarget:
-    host: str                       # a hostname or a Host alias of the ssh config
-    user: str | None = None         # None: the ssh config's User, else the local user
-    port: int | None = None         # None: the ssh config's Port, else 22
-    libvirt: str = "system"         # the remote daemon: system, or the user's session
-    socket: str | None = None       # remote libvirt socket, when not the usual one
-    readonly: bool = False          # use the read-only system socket
+    host: str  # a hostname or a Host alias of the ssh config
+    user: str | None = None  # None: the ssh config's User, else the local user
+    port: int | None = None  # None: the ssh config's Port, else 22
+    libvirt: str = "system"  # the remote daemon: system, or the user's session
+    socket: str | None = None  # remote libvirt socket, when not the usual one
+    readonly: bool = False  # use the read-only system socket
     driver: str = "qemu"
-    key_file: str | None = None     # an identity file instead of the config's
-    ssh_config: str | None = None   # extra ssh config read before ~/.ssh/config
+    key_file: str | None = None  # an identity file instead of the config's
+    ssh_config: str | None = None  # extra ssh config read before ~/.ssh/config
 
     @property
     def uri(self) -> str:

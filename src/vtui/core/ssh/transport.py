@@ -27,12 +27,17 @@ class ProxyCommand:
         ours, theirs = socket.socketpair()
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                *self.argv, stdin=theirs, stdout=theirs, stderr=asyncio.subprocess.PIPE,
-                start_new_session=True)
+                *self.argv,
+                stdin=theirs,
+                stdout=theirs,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
         except OSError as exc:
             ours.close()
-            raise VtuiError(f"cannot run the proxy command {self.argv[0]}: "
-                            f"{exc.strerror or exc}") from None
+            raise VtuiError(
+                f"cannot run the proxy command {self.argv[0]}: {exc.strerror or exc}"
+            ) from None
         finally:
             theirs.close()
         self._reader = asyncio.ensure_future(self._read_stderr())

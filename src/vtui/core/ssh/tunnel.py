@@ -33,7 +33,7 @@ from vtui.core.ssh.target import Asker, RefusingAsker, SshTarget
 from vtui.core.ssh.transport import LocalForwarder, ProxyCommand, private_dir
 
 CONNECT_TIMEOUT = 15.0
-KEEPALIVE = (5, 3)   # seconds between SSH keepalives, unanswered ones before the link is dead
+KEEPALIVE = (5, 3)  # seconds between SSH keepalives, unanswered ones before the link is dead
 SYSTEM_SOCKET = "/run/libvirt/libvirt-sock"
 SYSTEM_SOCKET_RO = "/run/libvirt/libvirt-sock-ro"
 PASSWORD_TRIES = 3
@@ -73,8 +73,14 @@ class _Client(asyncssh.SSHClient):
 class SshTunnel:
     """host.Tunnel over one asyncssh connection; reopenable for reconnects."""
 
-    def __init__(self, target: SshTarget, ask: Asker | None = None, *,
-                 timeout: float = CONNECT_TIMEOUT, keepalive: tuple[int, int] = KEEPALIVE):
+    def __init__(
+        self,
+        target: SshTarget,
+        ask: Asker | None = None,
+        *,
+        timeout: float = CONNECT_TIMEOUT,
+        keepalive: tuple[int, int] = KEEPALIVE,
+    ):
         self.target = target
         self.ask = ask or RefusingAsker()
         self.timeout = timeout
@@ -87,11 +93,11 @@ class SshTunnel:
         self._proxy: ProxyCommand | None = None
         self._dir: str | None = None
         self._on_lost: Callable[[str], None] | None = None
-        self._secrets: dict[str, str] = {}   # answers kept in memory for reconnects
-        self._asking = 0                     # prompts open right now
-        self._asked_seconds = 0.0            # time spent waiting for the user
+        self._secrets: dict[str, str] = {}  # answers kept in memory for reconnects
+        self._asking = 0  # prompts open right now
+        self._asked_seconds = 0.0  # time spent waiting for the user
         self._port = target.port or 22
-        self._auth_problem = ""              # why the last login failed, if we know better
+        self._auth_problem = ""  # why the last login failed, if we know better
 
     @property
     def where(self) -> str:
@@ -151,8 +157,13 @@ class SshTunnel:
         """What the ssh config says about this host (no keys loaded)."""
         try:
             return await asyncssh.SSHClientConnectionOptions.construct(
-                config=self.config_paths(), host=self.target.host, port=self._port_arg(),
-                username=self.target.user or (), client_keys=None, agent_path=None)
+                config=self.config_paths(),
+                host=self.target.host,
+                port=self._port_arg(),
+                username=self.target.user or (),
+                client_keys=None,
+                agent_path=None,
+            )
         except (OSError, ValueError, asyncssh.Error) as exc:
             raise VtuiError(f"cannot use ssh config for {self.target.host}: {exc}") from None
 
@@ -160,9 +171,12 @@ class SshTunnel:
         return self.target.port if self.target.port else ()
 
     def _connect_kwargs(self, settings) -> dict:
-        kwargs = dict(config=self.config_paths(), port=self._port_arg(),
-                      client_factory=lambda: self._new_client(),
-                      passphrase=self._passphrase)
+        kwargs = dict(
+            config=self.config_paths(),
+            port=self._port_arg(),
+            client_factory=lambda: self._new_client(),
+            passphrase=self._passphrase,
+        )
         if self.target.user:
             kwargs["username"] = self.target.user
         files = known_hosts_files(settings)
@@ -191,14 +205,18 @@ class SshTunnel:
         kwargs = self._connect_kwargs(settings)
         try:
             self._conn = await self._bounded(
-                asyncssh.connect(self.target.host, sock=sock, **kwargs))
+                asyncssh.connect(self.target.host, sock=sock, **kwargs)
+            )
         except asyncssh.HostKeyNotVerifiable:
             raise
         except asyncssh.PermissionDenied:
-            why = self._auth_problem or "permission denied (no key, agent identity or " \
-                                        "password was accepted)"
-            raise VtuiError(f"cannot log in to {self.target.host} as {settings.username}: "
-                            f"{why}") from None
+            why = (
+                self._auth_problem
+                or "permission denied (no key, agent identity or password was accepted)"
+            )
+            raise VtuiError(
+                f"cannot log in to {self.target.host} as {settings.username}: {why}"
+            ) from None
         except (OSError, asyncssh.Error) as exc:
             raise VtuiError(f"cannot reach {self.where}: {await self._reason(exc)}") from None
 
@@ -219,8 +237,9 @@ class SshTunnel:
                     spent = time.monotonic() - began - (self._asked_seconds - asked_before)
                     wait = self.timeout - spent
                     if wait <= 0:
-                        raise VtuiError(f"cannot reach {self.where}: no answer within "
-                                        f"{self.timeout:.0f} s")
+                        raise VtuiError(
+                            f"cannot reach {self.where}: no answer within {self.timeout:.0f} s"
+                        )
                 done, _ = await asyncio.wait({task}, timeout=wait)
                 if done:
                     return task.result()
@@ -270,8 +289,11 @@ class SshTunnel:
         """Unknown key: ask, and save it if accepted. Changed key: refuse, never ask."""
         sock = await self._start_proxy(settings)
         try:
-            key = await self._bounded(asyncssh.get_server_host_key(
-                self.target.host, self._port_arg(), sock=sock, config=self.config_paths()))
+            key = await self._bounded(
+                asyncssh.get_server_host_key(
+                    self.target.host, self._port_arg(), sock=sock, config=self.config_paths()
+                )
+            )
         except (OSError, asyncssh.Error) as err:
             raise VtuiError(f"cannot reach {self.where}: {await self._reason(err)}") from None
         finally:
@@ -289,7 +311,8 @@ class SshTunnel:
                 f"HOST KEY CHANGED for {shown}: it now offers {key_type} {fingerprint}, which "
                 f"does not match {files[0] if files else 'known_hosts'}; refusing to connect "
                 f"(possible attack; if the change is expected, remove the old key with "
-                f"ssh-keygen -R {name})")
+                f"ssh-keygen -R {name})"
+            )
         if known:  # our key is known yet asyncssh refused it: say why asyncssh did
             raise VtuiError(f"cannot verify the host key of {shown}: {_one_line(str(exc))}")
         accepted = await self._asked(self.ask.confirm_host_key(shown, fingerprint, key_type))
@@ -307,17 +330,22 @@ class SshTunnel:
         elif t.libvirt == "session":
             # The user's runtime dir, as libvirt computes it; root's session is served by
             # the system daemon. The first client to ask starts a user's session daemon.
-            fallback, script = None, (
-                'd="${XDG_RUNTIME_DIR:-$HOME/.cache}/libvirt"; '
-                '[ "$(id -u)" = 0 ] && d=/run/libvirt; '
-                'set -- "$d/libvirt-sock" "$d/virtqemud-sock"; '
-                f"test -S $1 || test -S $2 || virsh -q -c {t.driver}:///session uri "
-                ">/dev/null 2>&1")
+            fallback, script = (
+                None,
+                (
+                    'd="${XDG_RUNTIME_DIR:-$HOME/.cache}/libvirt"; '
+                    '[ "$(id -u)" = 0 ] && d=/run/libvirt; '
+                    'set -- "$d/libvirt-sock" "$d/virtqemud-sock"; '
+                    f"test -S $1 || test -S $2 || virsh -q -c {t.driver}:///session uri "
+                    ">/dev/null 2>&1"
+                ),
+            )
         else:
             fallback = SYSTEM_SOCKET_RO if t.readonly else SYSTEM_SOCKET
             script = f"set -- {fallback}"
-        script += '; for s; do test -S "$s" && { printf %s "$s"; exit 0; }; done; ' \
-                  'printf %s "$1"; exit 3'
+        script += (
+            '; for s; do test -S "$s" && { printf %s "$s"; exit 0; }; done; printf %s "$1"; exit 3'
+        )
         result = await conn.run(script, check=False)
         path = str(result.stdout or "")
         if result.exit_status == 0 and path:
@@ -327,8 +355,10 @@ class SshTunnel:
             raise VtuiError(f"no libvirt socket at {path} on {t.host} (is {which} running?)")
         if fallback:  # no usable shell there (forced command?): trust the usual path
             return fallback
-        raise VtuiError(f"cannot find the libvirt session socket on {t.host}: "
-                        f"{_one_line(str(result.stderr or '')) or 'no shell'}")
+        raise VtuiError(
+            f"cannot find the libvirt session socket on {t.host}: "
+            f"{_one_line(str(result.stderr or '')) or 'no shell'}"
+        )
 
     # -- losing and closing --------------------------------------------------------------------
     def _lost(self, client: _Client, exc: Exception | None) -> None:

@@ -35,12 +35,17 @@ class HostForm(ModalScreen[SavedHost | None]):
             yield Static("Name", classes="label")
             yield Input(h.name, placeholder="web1", id="name")
             yield Static("SSH target", classes="label")
-            yield Input(h.target, placeholder="user@host[:port], ssh alias, or libvirt URI",
-                        id="target")
+            yield Input(
+                h.target, placeholder="user@host[:port], ssh alias, or libvirt URI", id="target"
+            )
             yield Static("libvirt", classes="label")
             with Horizontal(id="form-options"):
-                yield Select([(p, p) for p in config.LIBVIRT_PATHS], value=h.libvirt,
-                             allow_blank=False, id="libvirt")
+                yield Select(
+                    [(p, p) for p in config.LIBVIRT_PATHS],
+                    value=h.libvirt,
+                    allow_blank=False,
+                    id="libvirt",
+                )
                 yield Checkbox("Read-only", h.readonly, id="readonly")
                 yield Checkbox("Connect at start", h.autoconnect, id="autoconnect")
             yield Static("", id="form-error")
@@ -57,7 +62,8 @@ class HostForm(ModalScreen[SavedHost | None]):
             target=self.query_one("#target", Input).value.strip(),
             libvirt=str(self.query_one("#libvirt", Select).value),
             readonly=self.query_one("#readonly", Checkbox).value,
-            autoconnect=self.query_one("#autoconnect", Checkbox).value)
+            autoconnect=self.query_one("#autoconnect", Checkbox).value,
+        )
 
     def action_save(self) -> None:
         host = self.collect()

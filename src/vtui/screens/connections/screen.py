@@ -35,8 +35,9 @@ class ConnectionsScreen(Screen):
         Binding("escape", "close", "Back", id="connections.back"),
     ]
 
-    def __init__(self, fleet: Fleet, *, asker: Asker | None = None,
-                 ssh_config: str | Path | None = None):
+    def __init__(
+        self, fleet: Fleet, *, asker: Asker | None = None, ssh_config: str | Path | None = None
+    ):
         super().__init__()
         self.fleet = fleet
         self.asker = asker
@@ -52,8 +53,14 @@ class ConnectionsScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, key in (("Name", "name"), ("Target", "target"), ("libvirt", "libvirt"),
-                           ("RO", "ro"), ("Auto", "auto"), ("Status", "status")):
+        for label, key in (
+            ("Name", "name"),
+            ("Target", "target"),
+            ("libvirt", "libvirt"),
+            ("RO", "ro"),
+            ("Auto", "auto"),
+            ("Status", "status"),
+        ):
             table.add_column(label, key=key)
         self.reload()
         self.set_interval(1.0, self.refresh_status)
@@ -66,8 +73,15 @@ class ConnectionsScreen(Screen):
         current = select or self.selected_name()
         table.clear()
         for h in self.saved:
-            table.add_row(h.name, h.target, h.libvirt, "yes" if h.readonly else "",
-                          "yes" if h.autoconnect else "", self.status_of(h.name), key=h.name)
+            table.add_row(
+                h.name,
+                h.target,
+                h.libvirt,
+                "yes" if h.readonly else "",
+                "yes" if h.autoconnect else "",
+                self.status_of(h.name),
+                key=h.name,
+            )
         names = [h.name for h in self.saved]
         if current in names:
             table.move_cursor(row=names.index(current))
@@ -112,8 +126,9 @@ class ConnectionsScreen(Screen):
     def action_edit(self) -> None:
         current = self.selected()
         if current is not None:
-            self.app.push_screen(HostForm(self.saved, current),
-                                 lambda host: self._store(current.name, host))
+            self.app.push_screen(
+                HostForm(self.saved, current), lambda host: self._store(current.name, host)
+            )
 
     def _store(self, old_name: str | None, host: SavedHost | None) -> None:
         if host is None:
@@ -143,10 +158,15 @@ class ConnectionsScreen(Screen):
                 return
             self.reload()
 
-        self.app.push_screen(ConfirmScreen(
-            f"Remove saved host {current.name}?",
-            f"Forgets {current.name} ({current.target}) in {config.hosts_path()}. "
-            "A connected host stays connected until vtui exits.", yes="Remove"), answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Remove saved host {current.name}?",
+                f"Forgets {current.name} ({current.target}) in {config.hosts_path()}. "
+                "A connected host stays connected until vtui exits.",
+                yes="Remove",
+            ),
+            answered,
+        )
 
     # -- connect ----------------------------------------------------------------------------
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -163,8 +183,13 @@ class ConnectionsScreen(Screen):
             return
         try:
             if host is None:
-                host = add_target(self.fleet, current.name, asker=self.asker or AppAsker(self.app),
-                                  ssh_config=self.ssh_config, saved=self.saved)
+                host = add_target(
+                    self.fleet,
+                    current.name,
+                    asker=self.asker or AppAsker(self.app),
+                    ssh_config=self.ssh_config,
+                    saved=self.saved,
+                )
         except VtuiError as exc:
             self.say(exc.message, error=True)
             return

@@ -36,11 +36,16 @@ class HostKeyScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"Unknown host key for {self.host}", id="title")
-            yield Static(f"The authenticity of {self.host} can't be established.\n"
-                         f"Its {self.key_type} key fingerprint is:", id="body")
+            yield Static(
+                f"The authenticity of {self.host} can't be established.\n"
+                f"Its {self.key_type} key fingerprint is:",
+                id="body",
+            )
             yield Static(self.fingerprint, id="fingerprint")
-            yield Static("Compare it with the host's own (ssh-keygen -lf on the host). "
-                         "Accepting saves it to known_hosts.")
+            yield Static(
+                "Compare it with the host's own (ssh-keygen -lf on the host). "
+                "Accepting saves it to known_hosts."
+            )
             with Horizontal():
                 yield Button("Accept (y)", variant="warning", id="yes")
                 yield Button("Refuse (n)", variant="primary", id="no")

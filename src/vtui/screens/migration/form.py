@@ -63,42 +63,55 @@ class MigrateScreen(ModalScreen[MigrationJob | None]):
     Dismisses with the job (or None if nothing was started)."""
 
     CSS_PATH = "migration.tcss"
-    BINDINGS = [Binding("escape", "close", "Close", id="migrate.close"),
-                Binding("ctrl+t", "check", "Check", id="migrate.check"),
-                Binding("c", "cancel_job", "Cancel migration", id="migrate.cancel", show=False)]
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="migrate.close"),
+        Binding("ctrl+t", "check", "Check", id="migrate.check"),
+        Binding("c", "cancel_job", "Cancel migration", id="migrate.cancel", show=False),
+    ]
 
     def __init__(self, fleet: Fleet, guest: Guest, jobs: MigrationJobs | None = None):
         super().__init__()
         self.fleet, self.guest = fleet, guest
         self.jobs = jobs if jobs is not None else default_jobs()
         self.src_host = fleet.hosts[guest.host]
-        self.checks: list[Check] | None = None    # the last pre-flight, for the current form
+        self.checks: list[Check] | None = None  # the last pre-flight, for the current form
         self.job: MigrationJob | None = None
 
     def destinations(self) -> list[str]:
-        return [h.name for h in self.fleet.hosts.values()
-                if h is not self.src_host and h.status is HostStatus.CONNECTED]
+        return [
+            h.name
+            for h in self.fleet.hosts.values()
+            if h is not self.src_host and h.status is HostStatus.CONNECTED
+        ]
 
     def compose(self) -> ComposeResult:
         targets = self.destinations()
         live = self.guest.active
         with Vertical(id="dialog"):
-            yield Static(f"Migrate [b]{self.guest.name}[/b] from {self.src_host.name}",
-                         id="title")
+            yield Static(f"Migrate [b]{self.guest.name}[/b] from {self.src_host.name}", id="title")
             with ContentSwitcher(initial="form", id="switcher"), Vertical(id="form"):
                 with Horizontal(classes="row"):
                     yield Label("Destination", classes="field")
-                    yield Select([(t, t) for t in targets], allow_blank=not targets,
-                                 prompt="none connected", compact=True, id="dest")
+                    yield Select(
+                        [(t, t) for t in targets],
+                        allow_blank=not targets,
+                        prompt="none connected",
+                        compact=True,
+                        id="dest",
+                    )
                     yield Label("Mode", classes="field")
                     with RadioSet(compact=True, id="mode"):
                         yield RadioButton("live", value=live, compact=True, id="live")
-                        yield RadioButton("offline", value=not live, compact=True,
-                                          id="offline")
+                        yield RadioButton("offline", value=not live, compact=True, id="offline")
                 with Horizontal(classes="row"):
                     yield Label("Copy storage", classes="field")
-                    yield Select([(c, c) for c in COPY_STORAGE], allow_blank=False,
-                                 value="none", compact=True, id="copy")
+                    yield Select(
+                        [(c, c) for c in COPY_STORAGE],
+                        allow_blank=False,
+                        value="none",
+                        compact=True,
+                        id="copy",
+                    )
                     yield Label("Bandwidth", classes="field")
                     yield Input(placeholder="MiB/s (unlimited)", compact=True, id="bandwidth")
                 with Horizontal(classes="row"):
@@ -108,8 +121,11 @@ class MigrateScreen(ModalScreen[MigrationJob | None]):
                     yield Input(placeholder="e.g. 10.0.0.2", compact=True, id="address")
                 with Horizontal(classes="row"):
                     yield Label("Dest. URI", classes="field")
-                    yield Input(placeholder="peer-to-peer only; default qemu+ssh://<its "
-                                "hostname>/system", compact=True, id="dest-uri")
+                    yield Input(
+                        placeholder="peer-to-peer only; default qemu+ssh://<its hostname>/system",
+                        compact=True,
+                        id="dest-uri",
+                    )
                 with Horizontal(classes="row"):
                     yield Checkbox("persistent on dest", True, compact=True, id="persist")
                     yield Checkbox("undefine on source", True, compact=True, id="undefine")
@@ -123,8 +139,9 @@ class MigrateScreen(ModalScreen[MigrationJob | None]):
                     yield Static("Tab: next field · ctrl+t: run the checks", id="checks")
                 with Horizontal(classes="buttons"):
                     yield Button("Check", variant="primary", compact=True, id="check")
-                    yield Button("Migrate", variant="success", compact=True, id="migrate",
-                                 disabled=True)
+                    yield Button(
+                        "Migrate", variant="success", compact=True, id="migrate", disabled=True
+                    )
                     yield Button("Close", compact=True, id="close")
 
     def on_mount(self) -> None:
@@ -151,7 +168,8 @@ class MigrateScreen(ModalScreen[MigrationJob | None]):
             auto_converge=q("#autoconverge", Checkbox).value,
             post_copy=q("#postcopy", Checkbox).value,
             migration_uri=q("#address", Input).value.strip(),
-            dest_uri=q("#dest-uri", Input).value.strip())
+            dest_uri=q("#dest-uri", Input).value.strip(),
+        )
         errors += options.problems()
         return (None if errors else options), errors
 
@@ -202,8 +220,9 @@ class MigrateScreen(ModalScreen[MigrationJob | None]):
             self.query_one("#migrate", Button).disabled = True
             return
         self.query_one("#checks", Static).update("[dim]checking...[/]")
-        self.run_worker(self._check(options, dst), group="check", exclusive=True,
-                        exit_on_error=False)
+        self.run_worker(
+            self._check(options, dst), group="check", exclusive=True, exit_on_error=False
+        )
 
     def show_errors(self, errors: list[str]) -> None:
         box = self.query_one("#errors", Static)

@@ -20,8 +20,11 @@ def clock(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+    return (
+        f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        if seconds >= 3600
         else f"{seconds // 60}:{seconds % 60:02d}"
+    )
 
 
 def job_status(job: MigrationJob) -> str:
@@ -29,7 +32,7 @@ def job_status(job: MigrationJob) -> str:
     if job.state == "completed" and job.summary:
         return job.summary.line()
     if job.done:
-        return job.error.partition(": ")[2]      # the state column already says what ended it
+        return job.error.partition(": ")[2]  # the state column already says what ended it
     percent = f" {p.fraction * 100:.0f}%" if p.fraction is not None else ""
     return f"{p.phase}{percent}"
 
@@ -75,11 +78,13 @@ class MigrationProgressView(Widget):
         if job.state == "completed":
             memory = 1.0
         self.query_one("#memory-bar", ProgressBar).update(
-            progress=(memory or 0) * 100, total=100 if memory is not None or job.done else None)
+            progress=(memory or 0) * 100, total=100 if memory is not None or job.done else None
+        )
         self.query_one("#disk-row").display = bool(p.disk_total)
         if p.disk_total:
             self.query_one("#disk-bar", ProgressBar).update(
-                progress=100 * (1 - p.disk_remaining / p.disk_total))
+                progress=100 * (1 - p.disk_remaining / p.disk_total)
+            )
         rate = "-" if p.transfer_bps is None else size(p.transfer_bps, suffix="/s")
         dirty = "-" if p.dirty_bps is None else size(p.dirty_bps, suffix="/s")
         downtime = "-" if p.expected_downtime_ms is None else f"{p.expected_downtime_ms} ms"
@@ -88,13 +93,16 @@ class MigrationProgressView(Widget):
             f"sent {size(p.data_processed)}   remaining {size(p.data_remaining)}   "
             f"of {size(p.data_total)}\n"
             f"rate {rate}   dirty {dirty}   {downtime}\n"
-            f"elapsed {clock(p.elapsed)}   ETA {clock(p.eta) if not job.done else '-'}")
+            f"elapsed {clock(p.elapsed)}   ETA {clock(p.eta) if not job.done else '-'}"
+        )
         result = self.query_one("#result", Static)
         if job.state == "completed" and job.summary:
-            result.update(f"[green]done:[/] {job.summary.line()}; {job.guest_name} now runs "
-                          f"on {job.dst_host.name}" if job.options.live else
-                          f"[green]done:[/] {job.guest_name} is now defined on "
-                          f"{job.dst_host.name}")
+            result.update(
+                f"[green]done:[/] {job.summary.line()}; {job.guest_name} now runs "
+                f"on {job.dst_host.name}"
+                if job.options.live
+                else f"[green]done:[/] {job.guest_name} is now defined on {job.dst_host.name}"
+            )
         elif job.done:
             result.update(f"[red]{job.error}[/]")
         self.query_one("#cancel-job", Button).disabled = job.done
@@ -120,18 +128,25 @@ def ask_cancel(app, job: MigrationJob) -> None:
         if answer and answer[0]:
             app.run_worker(cancel(), exit_on_error=False)
 
-    app.push_screen(ConfirmScreen(
-        f"Cancel the migration of {job.guest_name}?",
-        f"The copy to {job.dst_host.name} stops and is thrown away; {job.guest_name} "
-        f"keeps running on {job.src_host.name}.", yes="Cancel migration"), answered)
+    app.push_screen(
+        ConfirmScreen(
+            f"Cancel the migration of {job.guest_name}?",
+            f"The copy to {job.dst_host.name} stops and is thrown away; {job.guest_name} "
+            f"keeps running on {job.src_host.name}.",
+            yes="Cancel migration",
+        ),
+        answered,
+    )
 
 
 class MigrationProgressScreen(ModalScreen[None]):
     """A running or finished job, opened from the jobs list."""
 
     CSS_PATH = "migration.tcss"
-    BINDINGS = [Binding("escape", "dismiss(None)", "Close", id="migration.close"),
-                Binding("c", "cancel_job", "Cancel migration", id="migration.cancel")]
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close", id="migration.close"),
+        Binding("c", "cancel_job", "Cancel migration", id="migration.cancel"),
+    ]
 
     def __init__(self, job: MigrationJob):
         super().__init__()
@@ -153,10 +168,12 @@ class JobsScreen(ModalScreen[None]):
     """Every migration of this session with its state; Enter opens one."""
 
     CSS_PATH = "migration.tcss"
-    BINDINGS = [Binding("escape", "dismiss(None)", "Close", id="jobs.close"),
-                Binding("enter", "open_job", "Progress", id="jobs.open"),
-                Binding("c", "cancel_job", "Cancel migration", id="jobs.cancel"),
-                Binding("x", "forget", "Clear finished", id="jobs.forget")]
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close", id="jobs.close"),
+        Binding("enter", "open_job", "Progress", id="jobs.open"),
+        Binding("c", "cancel_job", "Cancel migration", id="jobs.cancel"),
+        Binding("x", "forget", "Clear finished", id="jobs.forget"),
+    ]
     COLUMNS = ("#", "guest", "from", "to", "state", "progress / result", "elapsed")
 
     def __init__(self, jobs: MigrationJobs | None = None):
@@ -165,8 +182,11 @@ class JobsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static("[b]Migration jobs[/]  enter: progress · c: cancel · x: clear "
-                         "finished · esc: close", id="title")
+            yield Static(
+                "[b]Migration jobs[/]  enter: progress · c: cancel · x: clear "
+                "finished · esc: close",
+                id="title",
+            )
             yield DataTable(cursor_type="row", zebra_stripes=True, id="jobs")
             yield Static("", id="empty")
 
@@ -192,15 +212,23 @@ class JobsScreen(ModalScreen[None]):
         for key in known - present:
             table.remove_row(key)
         for job in self.jobs.jobs:
-            cells = (str(job.id), job.guest_name, job.src_host.name, job.dst_host.name,
-                     job.state, job_status(job), clock(job.progress.elapsed))
+            cells = (
+                str(job.id),
+                job.guest_name,
+                job.src_host.name,
+                job.dst_host.name,
+                job.state,
+                job_status(job),
+                clock(job.progress.elapsed),
+            )
             if str(job.id) in known:
                 for column, value in zip(self.COLUMNS, cells):
                     table.update_cell(str(job.id), column, value)
             else:
                 table.add_row(*cells, key=str(job.id))
-        self.query_one("#empty", Static).update("" if self.jobs.jobs else
-                                                "no migrations yet (m on a guest starts one)")
+        self.query_one("#empty", Static).update(
+            "" if self.jobs.jobs else "no migrations yet (m on a guest starts one)"
+        )
 
     def selected(self) -> MigrationJob | None:
         table = self.query_one(DataTable)
@@ -239,7 +267,11 @@ def notify_job_endings(app, jobs: MigrationJobs | None = None) -> None:
         if job.state == "completed" and job.summary:
             app.notify(f"{job.title}: {job.summary.line()}", title="Migrated", timeout=10)
         else:
-            app.notify(f"{job.title}: {job.error}", title=f"Migration {job.state}",
-                       severity="error" if job.state == "failed" else "warning", timeout=15)
+            app.notify(
+                f"{job.title}: {job.error}",
+                title=f"Migration {job.state}",
+                severity="error" if job.state == "failed" else "warning",
+                timeout=15,
+            )
 
     registry.subscribe(on_job)
