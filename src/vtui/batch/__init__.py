@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from vtui.core.errors import VtuiError
 
@@ -41,7 +42,7 @@ COMMANDS: dict[str, Command] = {
     "host": Command(commands.host_parser, commands.run_host),
     "top": Command(top.top_parser, top.run_top),
     **{
-        name: Command(lambda name=name: lifecycle.action_parser(name), lifecycle.run_action_command)
+        name: Command(partial(lifecycle.action_parser, name), lifecycle.run_action_command)
         for name in lifecycle.ACTION_COMMANDS
     },
     "migrate": Command(migrate.migrate_parser, migrate.run_migrate),

@@ -65,8 +65,8 @@ def finish_fleet(fleet: Fleet, args: argparse.Namespace) -> None:
         fleet.add(default_uri())
     for host in fleet.hosts.values():
         host.connect_timeout = args.timeout
-        if hasattr(host.tunnel, "timeout"):  # an SSH tunnel bounds its own network time
-            host.tunnel.timeout = args.timeout
+        if host.tunnel is not None and hasattr(host.tunnel, "timeout"):
+            host.tunnel.timeout = args.timeout  # an SSH tunnel bounds its own network time
 
 
 @dataclass(eq=False)
@@ -111,9 +111,9 @@ class Session:
             host.paused = True  # samples are taken by the command, not on a timer
         failures = await self.fleet.connect_all()
         for exc in failures:
-            host = self.fleet.hosts.get(exc.host or "")
-            if host is not None:
-                self.fail(host, exc.message)
+            failed = self.fleet.hosts.get(exc.host or "")
+            if failed is not None:
+                self.fail(failed, exc.message)
             else:
                 error_line(str(exc))
         if not self.connected:

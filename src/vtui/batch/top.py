@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from typing import Any
 
 from vtui.core import units
 from vtui.core.host import Host, HostStatus
@@ -39,7 +40,7 @@ def _sum(*values: float | None) -> float:
 
 
 # column -> (key, biggest first?)
-SORT_KEYS: dict[str, tuple[Callable[[Guest], object], bool]] = {
+SORT_KEYS: dict[str, tuple[Callable[[Guest], Any], bool]] = {
     "cpu": (lambda g: _num(g.cpu_pct), True),
     "mem": (lambda g: g.memory_kib, True),
     "vcpus": (lambda g: g.vcpus, True),

@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from vtui.core.errors import VtuiError
 from vtui.core.host import Change, Host, Tunnel
+from vtui.core.listeners import Publisher
 from vtui.core.model import Guest
 from vtui.core.uri import display_name
 
 
-class Fleet:
+class Fleet(Publisher[Change]):
+    """Publishes every Change of every host."""
+
     def __init__(self, *, interval: float = 2.0, readonly: bool = False):
+        super().__init__()
         self.interval = interval
         self.readonly = readonly
         self.hosts: dict[str, Host] = {}
-        self._listeners: list[Callable[[Change], None]] = []
-
-    def subscribe(self, listener: Callable[[Change], None]) -> None:
-        self._listeners.append(listener)
-
-    def unsubscribe(self, listener: Callable[[Change], None]) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
-    def _forward(self, change: Change) -> None:
-        for listener in list(self._listeners):
-            listener(change)
 
     def add(
         self,
@@ -50,7 +42,7 @@ class Fleet:
             tunnel=tunnel,
             readonly=self.readonly if readonly is None else readonly,
         )
-        host.subscribe(self._forward)
+        host.subscribe(self.publish)
         self.hosts[host.name] = host
         return host
 

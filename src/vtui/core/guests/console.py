@@ -83,7 +83,7 @@ def parse_console_devices(xml: str | bytes) -> list[ConsoleDevice]:
             target_type = target.get("type", "") if target is not None else ""
             port_text = target.get("port") if target is not None else None
             alias = node.find("alias")
-            name = alias.get("name") if alias is not None else f"{kind}{index}"
+            name = (alias.get("name") if alias is not None else None) or f"{kind}{index}"
             port = int(port_text) if port_text and port_text.isdigit() else None
             if (
                 kind == "console"
@@ -243,10 +243,11 @@ class GuestConsole:
             pass
         if not (chunks or closed or writable):
             return
+        loop = self._loop
+        if loop is None:
+            return
         try:
-            self._loop.call_soon_threadsafe(
-                self._deliver, generation, b"".join(chunks), closed, writable
-            )
+            loop.call_soon_threadsafe(self._deliver, generation, b"".join(chunks), closed, writable)
         except RuntimeError:
             pass  # the loop is gone (the app quit): nobody to tell
 

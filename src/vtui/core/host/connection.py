@@ -8,11 +8,9 @@ Lifecycle events arrive on libvirt's event thread and are handed to the loop.
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, NoReturn
 
 import libvirt
 
@@ -20,7 +18,7 @@ from vtui.core.errors import VtuiError, libvirt_message
 from vtui.core.host import facts as hostfacts
 from vtui.core.host import uptime
 from vtui.core.host.events import ensure_event_loop
-from vtui.core.host.link import LinkKeeping
+from vtui.core.host.link import HostLink
 from vtui.core.host.sampler import HISTORY, Sampler, info_if_needed, read_flags, read_one_guest
 from vtui.core.host.state import Change, HostStatus, Tunnel
 from vtui.core.host.stats import STATS_FLAGS, STATS_GROUPS
@@ -32,7 +30,7 @@ FLAGS_EVERY = 60.0  # seconds between re-reads of persistent/autostart/managed-s
 KEEPALIVE = (5, 3)  # seconds between probes, missed probes before the link is dead
 
 
-class Host(LinkKeeping):
+class Host(HostLink):
     def __init__(
         self,
         uri: str,
@@ -43,69 +41,21 @@ class Host(LinkKeeping):
         connect_timeout: float = 15.0,
         tunnel: Tunnel | None = None,
     ):
-        self.uri = uri  # what the user asked for (shown); see open_uri
-        self.tunnel = tunnel
-        self.name = name or display_name(uri)
+        super().__init__(name or display_name(uri), tunnel)
+        self.uri = uri  # what the user asked for (shown); the tunnel may open another
         self.readonly = readonly
         self.interval = interval
         self.connect_timeout = connect_timeout
-        self.status = HostStatus.CLOSED
-        self.error = ""
         self.guests: dict[str, Guest] = {}
         self.facts: HostFacts | None = None
         self.cpu_history: deque[float] = deque(maxlen=HISTORY)
         self.last_sample_at: float | None = None  # wall clock of the last good sample
         self.sample_seconds = 0.0  # how long the last sample took
-        self.conn: libvirt.virConnect | None = None
         self.paused = False  # a hidden view may stop the sampler
-        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"virt-{self.name}")
-        self._inflight: set[Future] = set()
-        self._listeners: list[Callable[[Change], None]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._sampler = Sampler(self.name)
         self._probe = hostfacts.HostProbe()
         self._flags_dirty = True
         self._flags_at = 0.0
-        self._poller: asyncio.Task | None = None
-        self._reconnector: asyncio.Task | None = None
-        self._tasks: set[asyncio.Task] = set()
-        self._callback_ids: list[int] = []
-
-    # -- plumbing -------------------------------------------------------------------
-    def subscribe(self, listener: Callable[[Change], None]) -> None:
-        self._listeners.append(listener)
-
-    def unsubscribe(self, listener: Callable[[Change], None]) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
-    def _emit(self, change: Change) -> None:
-        for listener in list(self._listeners):
-            listener(change)
-
-    async def call(self, fn: Callable, *args, **kwargs):
-        """Run a blocking libvirt call in this host's threads and await it."""
-        # Tracked until the thread is really done (not when the awaiting task is
-        # cancelled): close() must not free the connection under a running call.
-        future = self._executor.submit(functools.partial(fn, *args, **kwargs))
-        self.track(future)
-        return await asyncio.wrap_future(future)
-
-    def track(self, future: Future) -> None:
-        """Count a call running on a caller's own thread (a migration lasting minutes)
-        as using this host's connection, so close() never frees it underneath."""
-        self._inflight.add(future)
-        future.add_done_callback(self._inflight.discard)
-
-    def _spawn(self, coro) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def require_conn(self) -> libvirt.virConnect:
-        if self.conn is None or self.status is not HostStatus.CONNECTED:
-            raise VtuiError(f"not connected ({self.status.value})", host=self.name)
-        return self.conn
 
     # -- connecting -----------------------------------------------------------------
     async def connect(self) -> None:
@@ -113,7 +63,7 @@ class Host(LinkKeeping):
         ensure_event_loop()
         self._loop = asyncio.get_running_loop()
         self.status = HostStatus.CONNECTING
-        self._emit(Change(self, host_changed=True))
+        self.publish(Change(self, host_changed=True))
         try:
             await self._open()
         except VtuiError as exc:
@@ -126,10 +76,10 @@ class Host(LinkKeeping):
         self.error = ""
         await self.sample()
 
-    def _fail(self, message: str):
+    def _fail(self, message: str) -> NoReturn:
         self.status = HostStatus.FAILED
         self.error = message
-        self._emit(Change(self, host_changed=True, error=message))
+        self.publish(Change(self, host_changed=True, error=message))
         raise VtuiError(message, host=self.name)
 
     async def _open(self) -> None:
@@ -165,6 +115,16 @@ class Host(LinkKeeping):
         self.facts = hostfacts.read_static(conn)
         self.conn = conn
         self._flags_dirty = True
+
+    async def _relinked(self) -> None:
+        self._sampler.reset_rates()  # the counters moved on while we were away
+        try:
+            await self.sample()
+        except VtuiError:
+            pass  # already reported through a Change
+
+    def _change(self, **fields: Any) -> Change:
+        return Change(self, **fields)
 
     def start(self) -> None:
         """Sample every `interval` seconds, re-armed after each sample (never overlapping)."""
@@ -204,11 +164,11 @@ class Host(LinkKeeping):
                 self._mark_disconnected(message)
             elif message != self.error:
                 self.error = message
-                self._emit(Change(self, error=message))
+                self.publish(Change(self, error=message))
             raise VtuiError(message, host=self.name) from exc
         change = self._merge(result, flags, began)
         self.sample_seconds = time.monotonic() - began
-        self._emit(change)
+        self.publish(change)
         return change
 
     @staticmethod
@@ -226,7 +186,8 @@ class Host(LinkKeeping):
             # events cover (un)define and managed save; autostart has no event of its own
             flags = read_flags(conn)
             self._flags_at = time.monotonic()
-        self._probe.refresh(conn, self.facts)
+        if self.facts is not None:
+            self._probe.refresh(conn, self.facts)
         return result, flags
 
     def _merge(self, result, flags, began: float) -> Change:
@@ -248,7 +209,7 @@ class Host(LinkKeeping):
         if flags is not None:
             self._apply_flags(flags, change)
             self._flags_dirty = False
-        self.cpu_history.append(self.facts.cpu_pct or 0.0)
+        self.cpu_history.append((self.facts.cpu_pct if self.facts else None) or 0.0)
         self.last_sample_at = time.time()
         return change
 
@@ -276,7 +237,7 @@ class Host(LinkKeeping):
                 guest.started_at = starts[guest.name]
                 change.guests.add(guest.uuid)
         if change.guests:
-            self._emit(change)
+            self.publish(change)
 
     def _forget(self, uuid: str) -> None:
         self.guests.pop(uuid, None)
@@ -305,7 +266,7 @@ class Host(LinkKeeping):
             change.guests.add(uuid)
         if event in (libvirt.VIR_DOMAIN_EVENT_DEFINED, libvirt.VIR_DOMAIN_EVENT_UNDEFINED):
             self._flags_dirty = True
-        self._emit(change)
+        self.publish(change)
         self._spawn(self.refresh_guest(uuid))
 
     async def refresh_guest(self, uuid: str) -> None:
@@ -337,7 +298,7 @@ class Host(LinkKeeping):
                 managed,
             )
             change.guests.add(uuid)
-        self._emit(change)
+        self.publish(change)
 
     # -- queries used by views and scripts ------------------------------------------------
     def counts_by_state(self) -> dict[str, int]:

@@ -1,20 +1,31 @@
-"""The life of a host's libvirt link: losing it, getting it back, closing it safely.
+"""The plumbing under a Host: its worker threads, and the life of its libvirt link
+(losing it, getting it back, closing it safely).
 
-Part of Host (a mixin, kept apart so each file holds one concept). libvirt frees a
-connection on close even while another thread is inside a call on it, so nothing
-here closes a connection while one of the host's calls is still running.
+`HostLink` is the base class of `Host`; it owns everything here and asks its subclass
+how to open the connection (`_open`), what to do once it is back (`_relinked`), and
+to wrap what changed into a Change (`_change`). libvirt frees a connection on close even while another thread is
+inside a call on it, so nothing here closes a connection while one of the host's calls
+is still running.
 """
 
 from __future__ import annotations
 
+import abc
 import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import libvirt
 
 from vtui.core.errors import VtuiError, libvirt_message
-from vtui.core.host.state import Change, HostStatus
+from vtui.core.host.state import Change, HostStatus, Tunnel
+from vtui.core.listeners import Publisher
 
 CLOSE_GRACE = 10.0  # seconds to wait for running calls before leaving a connection be
+WORKERS = 4  # threads per host: a sample, an action and a console can run at once
+R = TypeVar("R")
 
 
 def _reason(exc: BaseException) -> str:
@@ -27,7 +38,62 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-class LinkKeeping:
+class HostLink(Publisher[Change], abc.ABC):
+    def __init__(self, name: str, tunnel: Tunnel | None) -> None:
+        super().__init__()
+        self.name = name
+        self.tunnel = tunnel
+        self.status = HostStatus.CLOSED
+        self.error = ""
+        self.conn: libvirt.virConnect | None = None
+        self.guests: dict[str, Any] = {}  # Host narrows this to its Guests
+        self._executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=f"virt-{name}")
+        self._inflight: set[Future] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._poller: asyncio.Task | None = None
+        self._reconnector: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._callback_ids: list[int] = []
+
+    # -- what the subclass provides ----------------------------------------------------
+    @abc.abstractmethod
+    async def _open(self) -> None:
+        """(Re)open the connection and set self.conn; raises on failure."""
+
+    @abc.abstractmethod
+    async def _relinked(self) -> None:
+        """The link is back (status CONNECTED again): catch up."""
+
+    @abc.abstractmethod
+    def _change(self, **fields: Any) -> Change:
+        """A Change of this host (Change names the Host, which this base is part of)."""
+
+    # -- calls ---------------------------------------------------------------------------
+    async def call(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run a blocking libvirt call in this host's threads and await it."""
+        # Tracked until the thread is really done (not when the awaiting task is
+        # cancelled): close() must not free the connection under a running call.
+        future = self._executor.submit(functools.partial(fn, *args, **kwargs))
+        self.track(future)
+        return await asyncio.wrap_future(future)
+
+    def track(self, future: Future) -> None:
+        """Count a call running on a caller's own thread (a migration lasting minutes)
+        as using this host's connection, so close() never frees it underneath."""
+        self._inflight.add(future)
+        future.add_done_callback(self._inflight.discard)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def require_conn(self) -> libvirt.virConnect:
+        if self.conn is None or self.status is not HostStatus.CONNECTED:
+            raise VtuiError(f"not connected ({self.status.value})", host=self.name)
+        return self.conn
+
+    # -- closing -------------------------------------------------------------------------
     async def close(self) -> None:
         self.status = HostStatus.CLOSED
         for task in (self._poller, self._reconnector, *self._tasks):
@@ -71,11 +137,11 @@ class LinkKeeping:
             pass
 
     # -- losing and regaining the link ------------------------------------------------
-    def _on_close_thread(self, conn, reason, _opaque) -> None:
+    def _on_close_thread(self, conn: libvirt.virConnect, reason: int, _opaque: object) -> None:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._on_close, conn, reason)
 
-    def _on_close(self, conn, reason: int) -> None:
+    def _on_close(self, conn: libvirt.virConnect, reason: int) -> None:
         if self.status is HostStatus.CLOSED or conn is not self.conn:
             return  # closing, or a connection we already replaced
         why = {0: "error", 1: "end of file", 2: "keepalive timeout", 3: "client closed"}
@@ -89,7 +155,7 @@ class LinkKeeping:
         dead, self.conn = self.conn, None
         if dead is not None:  # free its resources; its close callback is ignored now
             self._spawn(self._close_when_idle(dead))
-        self._emit(Change(self, host_changed=True, guests=set(self.guests), error=message))
+        self.publish(self._change(host_changed=True, guests=set(self.guests), error=message))
         if self._reconnector is None or self._reconnector.done():
             self._reconnector = asyncio.ensure_future(self._reconnect())
 
@@ -104,15 +170,11 @@ class LinkKeeping:
                 message = f"reconnect failed: {_reason(exc)} (next try in {delay:.0f} s)"
                 if message != self.error:  # e.g. the host key changed while we were away
                     self.error = message
-                    self._emit(Change(self, host_changed=True))
+                    self.publish(self._change(host_changed=True))
                 continue
             if self.status is not HostStatus.DISCONNECTED:
-                return
+                return  # closed (or failed) while we were opening: not ours to revive
             self.status = HostStatus.CONNECTED
             self.error = ""
-            self._sampler.reset_rates()
-            self._emit(Change(self, host_changed=True, event="reconnected"))
-            try:
-                await self.sample()
-            except VtuiError:
-                pass
+            self.publish(self._change(host_changed=True, event="reconnected"))
+            await self._relinked()

@@ -132,7 +132,7 @@ def read_source(conn: libvirt.virConnect, guest_uuid: str) -> Source:
         snapshots=snapshots,
         memory_kib=int(dom.maxMemory()),
         domain_type=root.get("type", ""),
-        cpu_xml=etree.tostring(cpu, encoding="unicode") if has_model else None,
+        cpu_xml=etree.tostring(cpu, encoding="unicode") if cpu is not None and has_model else None,
         cpu_mode=cpu.get("mode", "custom") if cpu is not None else "",
         cpu_model=(cpu.findtext("model") or "") if cpu is not None else "",
         emulator=root.findtext("devices/emulator"),

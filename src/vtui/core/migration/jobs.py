@@ -20,13 +20,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import libvirt
 
 from vtui.core.errors import VtuiError, libvirt_message
 from vtui.core.host import Host
+from vtui.core.listeners import Publisher
 from vtui.core.migration.checks import Check, failures, preflight
 from vtui.core.migration.options import (
     MigrationOptions,
@@ -60,8 +60,9 @@ class MigrationRefused(VtuiError):
         self.checks = checks
 
 
-class MigrationJob:
-    """One migration: its options, live progress, and how it ended."""
+class MigrationJob(Publisher["MigrationJob"]):
+    """One migration: its options, live progress, and how it ended. Publishes itself
+    after every progress sample and at the end."""
 
     def __init__(
         self,
@@ -72,6 +73,7 @@ class MigrationJob:
         options: MigrationOptions,
         checks: list[Check],
     ):
+        super().__init__()
         self.id = job_id
         self.src_host, self.dst_host = src_host, dst_host
         self.guest_name, self.guest_uuid = guest.name, guest.uuid
@@ -84,7 +86,6 @@ class MigrationJob:
         self.started_at = time.time()
         self.finished_at: float | None = None
         self._t0 = time.monotonic()
-        self._listeners: list[Callable[[MigrationJob], None]] = []
         self._cancel_requested = False
         self._abort_sent = False
         self._post_copy_started = False
@@ -101,23 +102,6 @@ class MigrationJob:
     @property
     def done(self) -> bool:
         return self.state != RUNNING
-
-    def subscribe(self, listener: Callable[[MigrationJob], None]) -> None:
-        """listener(job) on the loop after every progress sample and at the end."""
-        self._listeners.append(listener)
-
-    def unsubscribe(self, listener: Callable[[MigrationJob], None]) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
-    def _emit(self) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(self)
-            except Exception as exc:  # a broken view must not stop the job's bookkeeping
-                asyncio.get_running_loop().call_exception_handler(
-                    {"message": "migration listener failed", "exception": exc}
-                )
 
     async def wait(self) -> MigrationSummary:
         """The summary once completed; VtuiError (libvirt's reason) if it failed/was cancelled."""
@@ -141,7 +125,7 @@ class MigrationJob:
             )
         self._cancel_requested = True
         self.progress.phase = CANCELLING
-        self._emit()
+        self.publish(self)
         await self._send_abort()
 
     async def _send_abort(self) -> None:
@@ -197,7 +181,7 @@ class MigrationJob:
         )
         self.finished_at = time.time()
         self._done.set()
-        self._emit()
+        self.publish(self)
 
     def _migrate_blocking(self, src_conn: libvirt.virConnect, dst_conn: libvirt.virConnect) -> dict:
         dom = self._source_domain(src_conn)
@@ -255,7 +239,7 @@ class MigrationJob:
                 CANCELLING if self._cancel_requested else phase_of(stats, self._post_copy_started)
             )
             self.progress = progress_from_stats(stats, phase, elapsed, self.progress)
-            self._emit()
+            self.publish(self)
             if self._cancel_requested and not self._abort_sent:
                 try:
                     await self._send_abort()
@@ -275,8 +259,11 @@ class MigrationJob:
     async def _start_post_copy(self) -> None:
         """After the first full pass, let the guest run on the destination and pull the
         remaining pages from there (what virsh calls --postcopy-after-precopy)."""
+        dom = self._src_dom
+        if dom is None:
+            return  # not started yet: the next sample asks again
         try:
-            await self.src_host.call(lambda: self._src_dom.migrateStartPostCopy(0))
+            await self.src_host.call(dom.migrateStartPostCopy, 0)
         except libvirt.libvirtError as exc:
             self.error = f"post-copy not started: {libvirt_message(exc)}"
             self.options.post_copy = False  # keep going pre-copy
@@ -342,25 +329,14 @@ class MigrationJob:
             return f"cannot tell the state of {self.guest_name} on {src}"
 
 
-class MigrationJobs:
-    """Every migration of this process, running or finished, several at once."""
+class MigrationJobs(Publisher[MigrationJob]):
+    """Every migration of this process, running or finished, several at once. Publishes
+    a job whenever any job starts, progresses or ends."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.jobs: list[MigrationJob] = []
-        self._listeners: list[Callable[[MigrationJob], None]] = []
         self._ids = itertools.count(1)
-
-    def subscribe(self, listener: Callable[[MigrationJob], None]) -> None:
-        """listener(job) on the loop when any job starts, progresses or ends."""
-        self._listeners.append(listener)
-
-    def unsubscribe(self, listener: Callable[[MigrationJob], None]) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
-    def _forward(self, job: MigrationJob) -> None:
-        for listener in list(self._listeners):
-            listener(job)
 
     def running(self) -> list[MigrationJob]:
         return [j for j in self.jobs if not j.done]
@@ -391,9 +367,9 @@ class MigrationJobs:
         busy()  # another start may have won while we checked
         job = MigrationJob(next(self._ids), src_host, guest, dst_host, options, checks)
         self.jobs.append(job)
-        job.subscribe(self._forward)
+        job.subscribe(self.publish)
         job._launch()
-        self._forward(job)
+        self.publish(job)
         return job
 
 

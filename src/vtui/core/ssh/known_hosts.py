@@ -43,7 +43,7 @@ def trusted_keys(files: list[str], name: str, port: int) -> list[asyncssh.SSHKey
             )
         except (OSError, ValueError):
             continue
-        keys += trusted + ca_keys
+        keys += [*trusted, *ca_keys]
     return keys
 
 

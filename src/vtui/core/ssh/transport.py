@@ -28,8 +28,8 @@ class ProxyCommand:
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.argv,
-                stdin=theirs,
-                stdout=theirs,
+                stdin=theirs.fileno(),
+                stdout=theirs.fileno(),
                 stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,
             )
@@ -40,11 +40,13 @@ class ProxyCommand:
             ) from None
         finally:
             theirs.close()
-        self._reader = asyncio.ensure_future(self._read_stderr())
+        self._reader = asyncio.ensure_future(self._read_stderr(self.proc.stderr))
         return ours
 
-    async def _read_stderr(self) -> None:
-        async for line in self.proc.stderr:
+    async def _read_stderr(self, stderr: asyncio.StreamReader | None) -> None:
+        if stderr is None:
+            return
+        async for line in stderr:
             if len(self._lines) < 5:  # the first lines say why; later ones are fallout
                 self._lines.append(line.decode(errors="replace").strip())
 
@@ -90,7 +92,8 @@ class LocalForwarder:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
-        self._clients.add(task)
+        if task is not None:  # (always, inside a server's callback)
+            self._clients.add(task)
         try:
             remote_reader, remote_writer = await self.conn.open_unix_connection(self.remote)
             try:

@@ -144,6 +144,8 @@ class SshTunnel:
             await self._accept_new_host_key(settings, exc)
             await self._connect(settings)
         conn = self._conn
+        if conn is None:
+            raise VtuiError(f"{self.target.host}: the SSH connection closed while opening")
         self.remote_socket = await self._bounded(self._find_remote_socket(conn))
         self._dir = private_dir()
         local = os.path.join(self._dir, "libvirt-sock")
