@@ -5,19 +5,26 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from vtui.core.errors import VtuiError
 from vtui.core.fleet.targets import validate_saved
 from vtui.core.settings import saved_hosts as config
 from vtui.core.settings.saved_hosts import SavedHost
+from vtui.screens.dialogs.frame import Dialog
 
 
-class HostForm(ModalScreen[SavedHost | None]):
+class HostForm(Dialog[SavedHost | None]):
     """Add or edit one saved host; errors show on one line under the fields."""
 
-    CSS_PATH = "connections.tcss"
+    DEFAULT_CSS = """
+    HostForm > .dialog { border: thick $accent; }
+    HostForm .label { color: $text-muted; }
+    HostForm #form-options { height: auto; }
+    HostForm #form-options Select { width: 16; }
+    HostForm #form-options Checkbox { width: auto; }
+    HostForm #form-error { height: 1; color: $error; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="hostform.cancel"),
         Binding("ctrl+s", "save", "Save", id="hostform.save"),
@@ -30,8 +37,12 @@ class HostForm(ModalScreen[SavedHost | None]):
 
     def compose(self) -> ComposeResult:
         h = self.original or SavedHost(name="", target="")
-        with Vertical(id="form"):
-            yield Static("Edit host" if self.original else "Add host", id="form-title")
+        with Vertical(id="form", classes="dialog"):
+            yield Static(
+                "Edit host" if self.original else "Add host",
+                id="form-title",
+                classes="dialog-title",
+            )
             yield Static("Name", classes="label")
             yield Input(h.name, placeholder="web1", id="name")
             yield Static("SSH target", classes="label")
@@ -49,7 +60,7 @@ class HostForm(ModalScreen[SavedHost | None]):
                 yield Checkbox("Read-only", h.readonly, id="readonly")
                 yield Checkbox("Connect at start", h.autoconnect, id="autoconnect")
             yield Static("", id="form-error")
-            with Horizontal(id="form-buttons"):
+            with Horizontal(id="form-buttons", classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save")
                 yield Button("Cancel (esc)", id="cancel")
 

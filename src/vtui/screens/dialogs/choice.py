@@ -5,16 +5,15 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from vtui.screens.dialogs.frame import Dialog
 
-class ChoiceScreen(ModalScreen[str | None]):
+
+class ChoiceScreen(Dialog[str | None]):
     DEFAULT_CSS = """
-    ChoiceScreen { align: center middle; }
-    ChoiceScreen > Vertical { width: 40; height: auto; max-height: 100%;
-        border: round $accent; background: $surface; }
+    ChoiceScreen > .dialog { width: 40; padding: 0; }
     ChoiceScreen OptionList { height: auto; max-height: 18; border: none; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
@@ -24,8 +23,8 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.title_text, self.choices, self.current = title, choices, current
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.title_text)
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title")
             yield OptionList(*(Option(label, id=cid) for cid, label in self.choices))
 
     def on_mount(self) -> None:

@@ -5,37 +5,30 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
+from vtui.screens.dialogs.frame import Dialog
 
-class ConfirmScreen(ModalScreen[tuple[bool, bool]]):
+
+class ConfirmScreen(Dialog[tuple[bool, bool]]):
     """Dismisses with (confirmed, option_checked)."""
 
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 72; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $error; background: $surface; padding: 0 1; }
-    ConfirmScreen #title { text-style: bold; color: $error; }
-    ConfirmScreen Horizontal { height: auto; align-horizontal: right; }
-    ConfirmScreen Button { margin: 0 0 0 1; min-width: 10; }
-    """
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
     def __init__(self, title: str, body: str, *, yes: str = "Yes", option: str | None = None):
-        super().__init__()
+        super().__init__(classes="-danger")
         self.title_text, self.body, self.yes, self.option = title, body, yes, option
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.title_text, id="title")
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, id="title", classes="dialog-title")
             yield Static(self.body, id="body")
             if self.option:
                 yield Checkbox(self.option, value=False, id="option")
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", variant="error", id="yes")
                 yield Button("No (n)", variant="primary", id="no")
 

@@ -11,18 +11,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from vtui.screens.dialogs.frame import Dialog
 
-class HostKeyScreen(ModalScreen[bool]):
+
+class HostKeyScreen(Dialog[bool]):
     """An unknown host key: its type and SHA256 fingerprint; y accepts (and saves it)."""
 
     DEFAULT_CSS = """
-    HostKeyScreen { align: center middle; }
-    HostKeyScreen > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $warning; background: $surface; padding: 0 1; }
-    HostKeyScreen #title { text-style: bold; color: $warning; }
+    HostKeyScreen > .dialog { width: 76; }
     HostKeyScreen #fingerprint { text-style: bold; }
-    HostKeyScreen Horizontal { height: auto; align-horizontal: right; }
-    HostKeyScreen Button { margin: 0 0 0 1; min-width: 10; }
     """
     BINDINGS = [
         Binding("y", "answer(True)", "Accept", id="hostkey.accept"),
@@ -30,12 +27,12 @@ class HostKeyScreen(ModalScreen[bool]):
     ]
 
     def __init__(self, host: str, fingerprint: str, key_type: str):
-        super().__init__()
+        super().__init__(classes="-warning")
         self.host, self.fingerprint, self.key_type = host, fingerprint, key_type
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(f"Unknown host key for {self.host}", id="title")
+        with Vertical(classes="dialog"):
+            yield Static(f"Unknown host key for {self.host}", id="title", classes="dialog-title")
             yield Static(
                 f"The authenticity of {self.host} can't be established.\n"
                 f"Its {self.key_type} key fingerprint is:",
@@ -46,7 +43,7 @@ class HostKeyScreen(ModalScreen[bool]):
                 "Compare it with the host's own (ssh-keygen -lf on the host). "
                 "Accepting saves it to known_hosts."
             )
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Accept (y)", variant="warning", id="yes")
                 yield Button("Refuse (n)", variant="primary", id="no")
 
@@ -60,13 +57,11 @@ class HostKeyScreen(ModalScreen[bool]):
         self.dismiss(accept)
 
 
-class SecretScreen(ModalScreen[str | None]):
+class SecretScreen(Dialog[str | None]):
     """One hidden line (passphrase, password); Enter gives it, Escape declines."""
 
     DEFAULT_CSS = """
-    SecretScreen { align: center middle; }
-    SecretScreen > Vertical { width: 64; max-width: 100%; height: auto;
-        border: thick $accent; background: $surface; padding: 0 1; }
+    SecretScreen > .dialog { width: 64; border: thick $accent; }
     SecretScreen Input { margin: 1 0 0 0; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="secret.cancel")]
@@ -76,10 +71,10 @@ class SecretScreen(ModalScreen[str | None]):
         self.prompt = prompt
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical(classes="dialog"):
             yield Static(self.prompt.rstrip(": ") + ":", id="prompt")
             yield Input(password=True, id="secret")
-            yield Static("Enter to send, Escape to cancel", classes="hint")
+            yield Static("Enter to send, Escape to cancel", classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

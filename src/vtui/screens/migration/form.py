@@ -6,7 +6,6 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
     Checkbox,
@@ -35,6 +34,7 @@ from vtui.core.migration import (
     preflight,
 )
 from vtui.core.model import Guest
+from vtui.screens.dialogs.frame import Dialog
 from vtui.screens.migration.jobs import MigrationProgressView, ask_cancel
 
 MARKS = {"pass": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
@@ -58,7 +58,7 @@ def _positive(text: str, what: str, errors: list[str]) -> int | None:
     return value
 
 
-class MigrateScreen(ModalScreen[MigrationJob | None]):
+class MigrateScreen(Dialog[MigrationJob | None]):
     """Pick a destination and options, run the checks, start; then show the progress.
     Dismisses with the job (or None if nothing was started)."""
 
@@ -87,8 +87,12 @@ class MigrateScreen(ModalScreen[MigrationJob | None]):
     def compose(self) -> ComposeResult:
         targets = self.destinations()
         live = self.guest.active
-        with Vertical(id="dialog"):
-            yield Static(f"Migrate [b]{self.guest.name}[/b] from {self.src_host.name}", id="title")
+        with Vertical(id="dialog", classes="dialog"):
+            yield Static(
+                f"Migrate [b]{self.guest.name}[/b] from {self.src_host.name}",
+                id="title",
+                classes="dialog-title",
+            )
             with ContentSwitcher(initial="form", id="switcher"), Vertical(id="form"):
                 with Horizontal(classes="row"):
                     yield Label("Destination", classes="field")

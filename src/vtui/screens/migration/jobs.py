@@ -6,7 +6,6 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, DataTable, Label, ProgressBar, Static
 
@@ -14,6 +13,7 @@ from vtui.core.errors import VtuiError
 from vtui.core.migration import MigrationJob, MigrationJobs, default_jobs
 from vtui.core.units import size
 from vtui.screens.dialogs import ConfirmScreen
+from vtui.screens.dialogs.frame import Dialog
 
 
 def clock(seconds: float | None) -> str:
@@ -39,6 +39,20 @@ def job_status(job: MigrationJob) -> str:
 
 class MigrationProgressView(Widget):
     """One job, live: phase, bars, numbers, elapsed/ETA, result; cancel asks first."""
+
+    DEFAULT_CSS = """
+    MigrationProgressView { height: auto; }
+    MigrationProgressView #job-title, MigrationProgressView #phase,
+    MigrationProgressView #numbers, MigrationProgressView #result { height: auto; }
+    MigrationProgressView #numbers, MigrationProgressView #result { margin: 1 0 0 0; }
+    MigrationProgressView .bar { height: 1; margin: 1 0 0 0; }
+    MigrationProgressView .bar-label { width: 9; color: $text-muted; }
+    MigrationProgressView .bar ProgressBar, MigrationProgressView .bar ProgressBar Bar {
+        width: 1fr;
+    }
+    MigrationProgressView .buttons { height: 1; align-horizontal: right; margin: 1 0 0 0; }
+    MigrationProgressView .buttons Button { margin: 0 0 0 2; }
+    """
 
     def __init__(self, job: MigrationJob, **kwargs):
         super().__init__(**kwargs)
@@ -139,10 +153,9 @@ def ask_cancel(app, job: MigrationJob) -> None:
     )
 
 
-class MigrationProgressScreen(ModalScreen[None]):
+class MigrationProgressScreen(Dialog[None]):
     """A running or finished job, opened from the jobs list."""
 
-    CSS_PATH = "migration.tcss"
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close", id="migration.close"),
         Binding("c", "cancel_job", "Cancel migration", id="migration.cancel"),
@@ -153,7 +166,7 @@ class MigrationProgressScreen(ModalScreen[None]):
         self.job = job
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with Vertical(id="dialog", classes="dialog"):
             yield MigrationProgressView(self.job, id="progress")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -164,10 +177,11 @@ class MigrationProgressScreen(ModalScreen[None]):
         ask_cancel(self.app, self.job)
 
 
-class JobsScreen(ModalScreen[None]):
+class JobsScreen(Dialog[None]):
     """Every migration of this session with its state; Enter opens one."""
 
     CSS_PATH = "migration.tcss"
+
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close", id="jobs.close"),
         Binding("enter", "open_job", "Progress", id="jobs.open"),
@@ -181,7 +195,7 @@ class JobsScreen(ModalScreen[None]):
         self.jobs = jobs if jobs is not None else default_jobs()
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with Vertical(id="dialog", classes="dialog"):
             yield Static(
                 "[b]Migration jobs[/]  enter: progress · c: cancel · x: clear "
                 "finished · esc: close",
