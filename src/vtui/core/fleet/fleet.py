@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
-from vtui.core.errors import VtuiError
+import libvirt
+
+from vtui.core.errors import VtuiError, libvirt_message
 from vtui.core.host import Change, Host, Tunnel
 from vtui.core.listeners import Publisher
 from vtui.core.model import Guest
@@ -46,17 +48,39 @@ class Fleet(Publisher[Change]):
         self.hosts[host.name] = host
         return host
 
-    async def connect_all(self) -> list[VtuiError]:
-        """Connect every host concurrently and start their samplers; returns failures."""
-        results = await asyncio.gather(*(self._connect(h) for h in self.hosts.values()))
+    async def connect_all(
+        self, *, inventory: bool = True, facts: bool = True, start: bool = True
+    ) -> list[VtuiError]:
+        """Connect every host concurrently (each publishes its guests as soon as it
+        answers) and start their samplers; returns failures. `inventory`/`facts` as for
+        Host.connect; start=False leaves the samplers off (commands sample themselves).
+        Returns once every host's details are known too (Host.details_known)."""
+        results = await asyncio.gather(
+            *(self._connect(h, inventory, facts, start) for h in self.hosts.values())
+        )
         return [r for r in results if r is not None]
 
-    async def _connect(self, host: Host) -> VtuiError | None:
+    async def _connect(
+        self, host: Host, inventory: bool, facts: bool, start: bool
+    ) -> VtuiError | None:
         try:
-            await host.connect()
+            if not (start and inventory):
+                await host.connect(inventory=inventory, facts=facts)
+            else:
+                # The rows first, a second sample at once (the rates), then the sampler;
+                # what the host is after that, in turn with the samples.
+                await host.connect(facts=False)
+                await host.sample()
+                host.start(just_sampled=True)
+                if facts:
+                    await host.read_facts()
+            if inventory:
+                await host.details_known()
         except VtuiError as exc:
             return exc
-        host.start()
+        except libvirt.libvirtError as exc:
+            host.error = f"cannot read the host's facts: {libvirt_message(exc)}"
+            host.publish(Change(host, host_changed=True, error=host.error))
         return None
 
     async def close(self) -> None:

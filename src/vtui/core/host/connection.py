@@ -19,15 +19,24 @@ from vtui.core.host import facts as hostfacts
 from vtui.core.host import uptime
 from vtui.core.host.events import ensure_event_loop
 from vtui.core.host.link import HostLink
-from vtui.core.host.sampler import HISTORY, Sampler, info_if_needed, read_flags, read_one_guest
+from vtui.core.host.sampler import (
+    HISTORY,
+    Sampler,
+    read_flags,
+    read_guest,
+    read_infos,
+    read_one_guest,
+)
 from vtui.core.host.state import Change, HostStatus, Tunnel
 from vtui.core.host.stats import STATS_FLAGS, STATS_GROUPS
 from vtui.core.model import Guest, HostFacts
-from vtui.core.states import EVENT_STATE, event_name
+from vtui.core.states import EVENT_STATE, event_name, state_name
 from vtui.core.uri import display_name
 
 FLAGS_EVERY = 60.0  # seconds between re-reads of persistent/autostart/managed-save flags
 KEEPALIVE = (5, 3)  # seconds between probes, missed probes before the link is dead
+SLOW_FACTS_EVERY = 5  # samples between reads of NUMA free memory and KSM
+INFO_CHUNK = 50  # guests per worker call when filling in vCPUs and memory
 
 
 class Host(HostLink):
@@ -56,10 +65,20 @@ class Host(HostLink):
         self._probe = hostfacts.HostProbe()
         self._flags_dirty = True
         self._flags_at = 0.0
+        self._samples = 0
+        self._details: set[asyncio.Task] = set()  # info and start times being filled in
+        # A sample and the facts read one after the other, never at once (host numbers
+        # beside the bulk call crashed libvirt's in-process test driver).
+        self._reading = asyncio.Lock()
 
     # -- connecting -----------------------------------------------------------------
-    async def connect(self) -> None:
-        """Open the connection, read host facts and the inventory. Raises VtuiError."""
+    async def connect(self, *, inventory: bool = True, facts: bool = True) -> None:
+        """Open the connection and, with `inventory`, take the first sample: the guest
+        rows, published at once. Then, with `facts`, read what the host is (hostname,
+        versions, CPU, NUMA...) and its load: the rows never wait for it. A command
+        that needs less asks for less: each read is a round trip to a remote host.
+        What is filled in after the rows (details_known) may still be on its way.
+        Raises VtuiError."""
         ensure_event_loop()
         self._loop = asyncio.get_running_loop()
         self.status = HostStatus.CONNECTING
@@ -74,7 +93,36 @@ class Host(HostLink):
             self._fail(f"cannot connect to {self.uri}: {libvirt_message(exc)}")
         self.status = HostStatus.CONNECTED
         self.error = ""
-        await self.sample()
+        if inventory:
+            await self.sample()
+        if facts:
+            try:
+                await self.read_facts()
+            except libvirt.libvirtError as exc:
+                self._fail(f"cannot read the host's facts: {libvirt_message(exc)}")
+
+    async def read_facts(self) -> None:
+        """What the host is, and its load now (CPU % needs a second sample)."""
+        async with self._reading:
+            self.facts = await self.call(self._facts_blocking, self.require_conn())
+        self.publish(Change(self, host_changed=True))
+
+    def _facts_blocking(self, conn: libvirt.virConnect) -> HostFacts:
+        facts = hostfacts.read_static(conn)
+        self._probe.refresh(conn, facts)
+        return facts
+
+    async def details_known(self) -> None:
+        """Wait until what was being filled in after the rows (vCPUs and memory of
+        test-driver guests, start times over SSH) is known."""
+        while self._details:
+            await asyncio.gather(*self._details, return_exceptions=True)
+
+    def _fill_in(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        for tracked in (self._details, self._tasks):  # (close() cancels _tasks)
+            tracked.add(task)
+            task.add_done_callback(tracked.discard)
 
     def _fail(self, message: str) -> NoReturn:
         self.status = HostStatus.FAILED
@@ -112,7 +160,6 @@ class Host(HostLink):
                 None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle_thread, None
             )
         ]
-        self.facts = hostfacts.read_static(conn)
         self.conn = conn
         self._flags_dirty = True
 
@@ -126,12 +173,15 @@ class Host(HostLink):
     def _change(self, **fields: Any) -> Change:
         return Change(self, **fields)
 
-    def start(self) -> None:
-        """Sample every `interval` seconds, re-armed after each sample (never overlapping)."""
+    def start(self, *, just_sampled: bool = False) -> None:
+        """Sample every `interval` seconds, re-armed after each sample (never overlapping);
+        the first one now, or an interval from now when the caller `just_sampled`."""
         if self._poller is None or self._poller.done():
-            self._poller = asyncio.ensure_future(self._poll())
+            self._poller = asyncio.ensure_future(self._poll(just_sampled))
 
-    async def _poll(self) -> None:
+    async def _poll(self, wait_first: bool = False) -> None:
+        if wait_first:
+            await asyncio.sleep(self.interval)
         while self.status is not HostStatus.CLOSED:
             began = time.monotonic()
             if self.status is HostStatus.CONNECTED and not self.paused:
@@ -149,11 +199,14 @@ class Host(HostLink):
 
     async def sample(self) -> Change:
         """One refresh: the bulk stats call plus the host's own numbers."""
+        async with self._reading:
+            return await self._sample()
+
+    async def _sample(self) -> Change:
         conn = self.require_conn()
         began = time.monotonic()
         try:
-            # One thread does all of a sample's calls in a row. (Host numbers in a second
-            # thread, beside the bulk call, crashed libvirt's in-process test driver.)
+            # One thread does all of a sample's calls in a row.
             result, flags = await self.call(self._sample_blocking, conn, began)
         except libvirt.libvirtError as exc:
             message = f"refresh failed: {libvirt_message(exc)}"
@@ -180,14 +233,16 @@ class Host(HostLink):
 
     def _sample_blocking(self, conn: libvirt.virConnect, began: float):
         records = conn.getAllDomainStats(STATS_GROUPS, STATS_FLAGS)
-        result = self._sampler.process(self.guests, records, began, info_if_needed)
+        result = self._sampler.process(self.guests, records, began)
+        del records  # a big reply is garbage now, not after the flags and host numbers
         flags = None
         if self._flags_dirty or time.monotonic() - self._flags_at > FLAGS_EVERY:
             # events cover (un)define and managed save; autostart has no event of its own
             flags = read_flags(conn)
             self._flags_at = time.monotonic()
         if self.facts is not None:
-            self._probe.refresh(conn, self.facts)
+            self._probe.refresh(conn, self.facts, full=self._samples % SLOW_FACTS_EVERY == 0)
+        self._samples += 1
         return result, flags
 
     def _merge(self, result, flags, began: float) -> Change:
@@ -201,7 +256,9 @@ class Host(HostLink):
             self.guests[guest.uuid] = guest
             change.guests.add(guest.uuid)
         if unknown_start and hasattr(self.tunnel, "run"):
-            self._spawn(self._learn_remote_start_times())
+            self._fill_in(self._learn_remote_start_times())
+        if result.needs_info:
+            self._fill_in(self._read_infos(result.needs_info))
         for uuid in set(self.guests) - result.seen:
             if not self._sampler.event_since(uuid, began):  # an event may have added it since
                 self._forget(uuid)
@@ -238,6 +295,23 @@ class Host(HostLink):
                 change.guests.add(guest.uuid)
         if change.guests:
             self.publish(change)
+
+    async def _read_infos(self, pending: list[tuple[str, libvirt.virDomain]]) -> None:
+        """vCPUs and memory of new guests whose stats lack them, a chunk per worker
+        call (two at a time: a sample and an action still find a free thread)."""
+        chunks = [pending[i : i + INFO_CHUNK] for i in range(0, len(pending), INFO_CHUNK)]
+        lanes = asyncio.Semaphore(2)
+
+        async def fill(chunk) -> None:
+            async with lanes:
+                try:
+                    filled = await self.call(read_infos, self.guests, chunk)
+                except RuntimeError:
+                    return  # closed meanwhile (the thread pool is shut down)
+            if filled and self.status is HostStatus.CONNECTED:  # (the commitment moved too)
+                self.publish(Change(self, guests=filled, host_changed=True))
+
+        await asyncio.gather(*(fill(c) for c in chunks))
 
     def _forget(self, uuid: str) -> None:
         self.guests.pop(uuid, None)
@@ -316,6 +390,21 @@ class Host(HostLink):
         vcpus = sum(g.vcpus for g in running)
         memory = sum(g.memory_max_kib or g.memory_kib for g in running)
         return vcpus / facts.cpus, memory / facts.memory_total_kib
+
+    async def lookup(self, name_or_uuid: str) -> Guest | None:
+        """One guest by name or UUID, read from the host (a few calls, not the whole
+        inventory): for commands that act on one guest. None if there is none."""
+        found = await self.call(read_guest, self.require_conn(), name_or_uuid)
+        if found is None:
+            return None
+        uuid, name, info, persistent = found
+        guest = self.guests.get(uuid) or self._sampler.new_guest(uuid, name)
+        guest.name = name
+        guest.state, guest.reason = state_name(info[0]), ""
+        guest.persistent = persistent
+        Sampler.apply_info(guest, info)
+        self.guests[uuid] = guest
+        return guest
 
     def find(self, name_or_uuid: str) -> Guest | None:
         guest = self.guests.get(name_or_uuid)

@@ -1,6 +1,10 @@
 """Host facts: read once at connect (what the host is) and per sample (how it is).
 
-All functions here block on libvirt and run in the host's worker threads.
+All functions here block on libvirt and run in the host's worker threads. Over a
+remote link every call costs a round trip (libvirt-python asks for the number of
+node CPU or memory statistics before it reads them: two each), so a sample reads
+only what changes quickly (CPU, memory); NUMA free memory and KSM, which move
+slowly and are shown only in the host's details, are read every few samples.
 """
 
 from __future__ import annotations
@@ -93,8 +97,9 @@ class HostProbe:
                 return None
             raise
 
-    def refresh(self, conn: libvirt.virConnect, facts: HostFacts) -> None:
-        """Update the changing numbers of `facts` in place (a worker thread)."""
+    def refresh(self, conn: libvirt.virConnect, facts: HostFacts, *, full: bool = True) -> None:
+        """Update the changing numbers of `facts` in place (a worker thread); `full`
+        also reads the slow ones (NUMA free memory, KSM)."""
         stats = self._call(conn, "getCPUStats", libvirt.VIR_NODE_CPU_STATS_ALL_CPUS)
         cpu = None
         if stats is not None:
@@ -104,8 +109,9 @@ class HostProbe:
         facts.cpu_pct = cpu_percent(cpu, self.cpu)
         self.cpu = cpu
         facts.memory_used_kib = self._memory_used(conn, facts.memory_total_kib)
-        self._numa_free(conn, facts.numa)
-        facts.ksm, facts.ksm_error = self._ksm(conn, facts.ksm)
+        if full:
+            self._numa_free(conn, facts.numa)
+            facts.ksm, facts.ksm_error = self._ksm(conn, facts.ksm)
 
     def _memory_used(self, conn: libvirt.virConnect, total_kib: int) -> int | None:
         stats = self._call(conn, "getMemoryStats", libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS)

@@ -53,6 +53,9 @@ class SampleResult:
     changed: set[str] = field(default_factory=set)
     new: list[Guest] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    # new guests whose record lacks vCPUs and memory (the test driver's): read after
+    # their rows are shown, so connecting never waits for one call per guest
+    needs_info: list[tuple[str, libvirt.virDomain]] = field(default_factory=list)
 
 
 class Sampler:
@@ -84,7 +87,7 @@ class Sampler:
         self._counters.clear()
         self._last.clear()
 
-    def process(self, guests: dict[str, Guest], records, began: float, info_of) -> SampleResult:
+    def process(self, guests: dict[str, Guest], records, began: float) -> SampleResult:
         result = SampleResult()
         # the hot loop of a big fleet: look-ups bound to locals once
         last_records, seen_add, guest_of = self._last.get, result.seen.add, guests.get
@@ -94,7 +97,8 @@ class Sampler:
             guest = guest_of(uuid)
             if guest is None:
                 guest = self.new_guest(uuid, dom.name())
-                self.apply_info(guest, info_of(dom, rec))
+                if "vcpu.current" not in rec:
+                    result.needs_info.append((uuid, dom))
                 self.update(guest, rec, began)
                 result.new.append(guest)
                 continue
@@ -138,10 +142,21 @@ class Sampler:
         guest.vcpus, guest.memory_kib, guest.memory_max_kib = vcpus, cur_kib, max_kib
 
 
-def info_if_needed(dom: libvirt.virDomain, rec: dict):
-    """Drivers whose stats lack vCPUs/memory (the test driver) need one info() call,
-    made once when the guest is first seen."""
-    return dom.info() if "vcpu.current" not in rec else None
+def read_infos(guests: dict[str, Guest], pending: list[tuple[str, libvirt.virDomain]]) -> set[str]:
+    """vCPUs and memory of guests whose stats lack them (the test driver's), one info()
+    call each, made once when the guest is first seen; the UUIDs it filled in."""
+    filled = set()
+    for uuid, dom in pending:
+        guest = guests.get(uuid)
+        if guest is None:
+            continue  # gone meanwhile
+        try:
+            info = dom.info()
+        except libvirt.libvirtError:
+            continue  # undefined meanwhile: the next sample drops it
+        Sampler.apply_info(guest, info)
+        filled.add(uuid)
+    return filled
 
 
 def read_flags(conn: libvirt.virConnect) -> dict[str, set[str]]:
@@ -178,3 +193,25 @@ def read_one_guest(conn: libvirt.virConnect, uuid: str):
         bool(dom.autostart()) if persistent else False,
         bool(dom.hasManagedSaveImage()),
     )
+
+
+def read_guest(conn: libvirt.virConnect, name_or_uuid: str):
+    """(uuid, name, info, persistent) of the guest of that name (or UUID), or None:
+    three calls, for commands that act on one guest."""
+    try:
+        dom = conn.lookupByName(name_or_uuid)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+            raise
+        try:
+            dom = conn.lookupByUUIDString(name_or_uuid)
+        except libvirt.libvirtError as again:
+            if again.get_error_code() in (libvirt.VIR_ERR_NO_DOMAIN, libvirt.VIR_ERR_INVALID_ARG):
+                return None
+            raise
+    try:
+        return dom.UUIDString(), dom.name(), dom.info(), bool(dom.isPersistent())
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return None  # undefined just now
+        raise
