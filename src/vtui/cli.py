@@ -65,9 +65,9 @@ def main(argv: list[str] | None = None) -> int:
 
     gctune.tune()
     if argv and argv[0] in _batch_commands():
-        from vtui.batch import main as batch_main
+        from vtui.batch import main_and_exit
 
-        return batch_main(argv)
+        main_and_exit(argv)
     args = _parser().parse_args(argv)
     if args.interval <= 0:
         print("vtui: --interval must be a positive number of seconds", file=sys.stderr)

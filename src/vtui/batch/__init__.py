@@ -8,18 +8,18 @@ Errors are one line on stderr (`vtui: ...`), never a traceback. No Textual here.
 from __future__ import annotations
 
 import argparse
-import asyncio
+import importlib
 import os
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
+from typing import TYPE_CHECKING, NoReturn
 
 from vtui.core.errors import VtuiError
 
-from . import commands, lifecycle, migrate, top
+from .lifecycle import ACTION_COMMANDS
 from .output import error_line
 from .parsing import (
     EXIT_FAILED,
@@ -28,24 +28,42 @@ from .parsing import (
     EXIT_USAGE,
     UsageError,
 )
-from .session import Unreachable, close_leftover_sessions
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    parser: Callable[[], argparse.ArgumentParser]
-    run: Callable[[argparse.Namespace], Awaitable[int]]
+    """A command's module (imported only when that command runs: a script calling
+    `vtui list` in a loop pays for no other command's imports), its parser and its
+    coroutine there."""
+
+    module: str
+    parser_name: str
+    run_name: str
+    parser_args: tuple = ()
+
+    def _function(self, name: str):
+        return getattr(importlib.import_module(f"vtui.batch.{self.module}"), name)
+
+    def parser(self) -> argparse.ArgumentParser:
+        return self._function(self.parser_name)(*self.parser_args)
+
+    @property
+    def run(self) -> Callable[[argparse.Namespace], Awaitable[int]]:
+        return self._function(self.run_name)
 
 
 COMMANDS: dict[str, Command] = {
-    "list": Command(commands.list_parser, commands.run_list),
-    "host": Command(commands.host_parser, commands.run_host),
-    "top": Command(top.top_parser, top.run_top),
+    "list": Command("commands", "list_parser", "run_list"),
+    "host": Command("commands", "host_parser", "run_host"),
+    "top": Command("top", "top_parser", "run_top"),
     **{
-        name: Command(partial(lifecycle.action_parser, name), lifecycle.run_action_command)
-        for name in lifecycle.ACTION_COMMANDS
+        name: Command("lifecycle", "action_parser", "run_action_command", (name,))
+        for name in ACTION_COMMANDS
     },
-    "migrate": Command(migrate.migrate_parser, migrate.run_migrate),
+    "migrate": Command("migrate", "migrate_parser", "run_migrate"),
 }
 BATCH_COMMANDS = frozenset(COMMANDS)
 
@@ -58,6 +76,7 @@ def main(argv: list[str]) -> int:
         )
         return EXIT_USAGE
     command = COMMANDS[argv[0]]
+    _without_tls()
     before = set(threading.enumerate())
     try:
         parser = command.parser()
@@ -67,15 +86,73 @@ def main(argv: list[str]) -> int:
         return EXIT_USAGE
     except SystemExit as exc:  # --help printed its text
         return exc.code if isinstance(exc.code, int) else 0
-    code = _run(command, args)
+    _warm_up(args)
+    try:
+        code = _run(command, args)
+    finally:
+        _stop_warm_logins()
     _exit_if_stuck(before, code)
     return code
+
+
+def main_and_exit(argv: list[str]) -> NoReturn:
+    """The `vtui <command>` process: main(), then exit at once. Everything is closed
+    and written by then; Python's own teardown of a process that loaded libvirt and
+    asyncio costs a script calling us in a loop 30-90 ms a call for nothing."""
+    code = main(argv)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or EXIT_FAILED  # (e.g. a closed pipe: not silently)
+    os._exit(code)
+
+
+def _stop_warm_logins() -> None:
+    """SSH masters started for hosts the command never reached (it failed first)."""
+    openssh = sys.modules.get("vtui.core.fleet.openssh")
+    if openssh is not None:
+        openssh.stop_all()
+
+
+def _without_tls() -> None:
+    """Batch commands never speak TLS from Python (SSH hosts are reached with OpenSSH;
+    libvirt's TLS is its own): keep asyncio from loading Python's OpenSSL bindings, a
+    sixth of the start-up of a command that scripts call in loops. Only in a process
+    that has not loaded them already (and only for batch commands: `vtui` itself
+    imports this package to know the command names)."""
+    if "asyncio" not in sys.modules and "ssl" not in sys.modules:
+        sys.modules["ssl"] = None  # type: ignore[assignment]  # (an ImportError for asyncio)
+
+
+def _warm_up(args: argparse.Namespace) -> None:
+    """Start the SSH logins to the hosts the command names before loading the rest of
+    it (asyncio, the hosts' machinery): the login's round trips overlap the imports
+    (core/fleet/openssh.py). A name that is no SSH host is left alone."""
+    from vtui.core.uri import display_name
+
+    texts = [*getattr(args, "hosts", ()), getattr(args, "host", None), getattr(args, "to", None)]
+    texts += [uri for uri in args.connect if "+ssh://" in uri]
+    # --host/--to may name a -c or --demo host instead
+    named = {display_name(uri) for uri in args.connect if "+ssh://" not in uri}
+    wanted = [t for t in texts if t and t not in named and not (args.demo and t == "demo")]
+    if not wanted:
+        return
+    from vtui.core.fleet.openssh import warm_up
+    from vtui.core.fleet.targets import ssh_target_of
+
+    for text in wanted:
+        target = ssh_target_of(text, ssh_config=args.ssh_config)
+        if target is not None:
+            warm_up(target, args.timeout)
 
 
 def _loop_error(_loop: asyncio.AbstractEventLoop, context: dict) -> None:
     """asyncio reports errors of callbacks and forgotten tasks with a traceback; here
     they become one line. A cancelled task reported this way is Python 3.11 noise
     (asyncio.start_unix_server's callback asks a cancelled task for its exception)."""
+    import asyncio
+
     exc = context.get("exception")
     if isinstance(exc, asyncio.CancelledError):
         return
@@ -84,6 +161,10 @@ def _loop_error(_loop: asyncio.AbstractEventLoop, context: dict) -> None:
 
 
 async def _run_and_close(command: Command, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .session import close_leftover_sessions
+
     asyncio.get_running_loop().set_exception_handler(_loop_error)
     try:
         return await command.run(args)
@@ -92,6 +173,10 @@ async def _run_and_close(command: Command, args: argparse.Namespace) -> int:
 
 
 def _run(command: Command, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .session import Unreachable
+
     try:
         return asyncio.run(_run_and_close(command, args))
     except KeyboardInterrupt:

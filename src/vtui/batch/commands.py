@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
 from vtui.core import units
-from vtui.core.host import Host
-from vtui.core.model import Guest
 
 from .output import Column, pair, print_json, print_lines, rate, table, write_csv
 from .parsing import (
     add_connection_options,
     add_rate_options,
     new_parser,
+    rate_wait,
     state_filter,
+    wants_rates,
 )
 from .records import FORMAT_VERSION, GUEST_FIELDS, guest_record, host_record
-from .session import open_session
+
+if TYPE_CHECKING:  # (a command's parser loads no host machinery: see batch/__init__.py)
+    from vtui.core.host import Host
+    from vtui.core.model import Guest
 
 # -- list ----------------------------------------------------------------------------------
 
@@ -122,10 +126,14 @@ def guest_table(guests: list[Guest], *, with_host: bool, wide: bool = False) -> 
 
 async def run_list(args: argparse.Namespace) -> int:
     wanted = set().union(*args.state) if args.state else set()
+    from .session import open_session
+
+    rates = wants_rates(args)
     session = await open_session(args, args.hosts)
     try:
-        if not args.no_rates:
-            await session.sample_rates(args.wait)
+        if rates:
+            await session.sample_rates(rate_wait(args))
+        await session.details()
         hosts = session.connected
         guests = sorted_guests(hosts, wanted)
         now = time.time()
@@ -223,10 +231,14 @@ def host_lines(rec: dict) -> list[str]:
 
 
 async def run_host(args: argparse.Namespace) -> int:
-    session = await open_session(args, args.hosts)
+    from .session import open_session
+
+    rates = wants_rates(args)
+    session = await open_session(args, args.hosts, facts=True)
     try:
-        if not args.no_rates:
-            await session.sample_rates(args.wait)
+        if rates:
+            await session.sample_rates(rate_wait(args))
+        await session.details()
         records = [host_record(h) for h in session.connected]
         if args.json:
             print_json(

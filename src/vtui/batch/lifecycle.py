@@ -8,16 +8,20 @@ is the confirmation. It says on stdout what it did.
 from __future__ import annotations
 
 import argparse
-import asyncio
+from typing import TYPE_CHECKING
 
 from vtui.core.errors import VtuiError
-from vtui.core.guests.lifecycle import run_action
-from vtui.core.host import Host
-from vtui.core.model import Guest
-from vtui.core.states import PAUSED, RUNNING, SHUTOFF
 
 from .parsing import add_connection_options, new_parser, positive_float
-from .session import Session, add_host_text, build_fleet, finish_fleet, raise_not_found
+
+if TYPE_CHECKING:
+    from vtui.core.host import Host
+    from vtui.core.model import Guest
+
+    from .session import Session
+
+# vtui.core.states' names (that module loads libvirt, which a command's parser must not)
+RUNNING, PAUSED, SHUTOFF = "running", "paused", "shut off"
 
 # command -> (core action id, what was done, state it leads to (None: cannot be awaited))
 ACTION_COMMANDS: dict[str, tuple[str, str, str | None]] = {
@@ -68,9 +72,11 @@ def action_parser(command: str) -> argparse.ArgumentParser:
 
 
 async def open_guest_session(args: argparse.Namespace) -> tuple[Session, Host, Guest]:
-    """Connect the hosts the options name and find GUEST on them (or on --host)."""
+    """Connect the hosts the options name and look GUEST up on them (or on --host):
+    one lookup per host, not their whole inventory."""
+    from .session import Session, add_host_text, build_fleet, finish_fleet
+
     fleet = build_fleet(args, default=False)
-    chosen = None
     if args.host is not None:
         if args.host in fleet.hosts:
             # only the named one of the -c hosts is needed
@@ -78,18 +84,47 @@ async def open_guest_session(args: argparse.Namespace) -> tuple[Session, Host, G
         else:
             fleet.hosts.clear()
             add_host_text(fleet, args.host, args)
-        chosen = next(iter(fleet.hosts))
     finish_fleet(fleet, args)
     session = Session(fleet)  # closed by the caller, or by main if this raises
-    await session.connect()
-    try:
-        guest = fleet.find_guest(args.guest, host=chosen)
-    except VtuiError as exc:
-        raise_not_found(session, exc.message)
-    return session, fleet.host_of(guest), guest
+    await session.connect(inventory=False)
+    host, guest = await find_guest(session, args.guest, session.connected)
+    return session, host, guest
+
+
+async def find_guest(session: Session, name: str, hosts: list[Host]) -> tuple[Host, Guest]:
+    """The one guest called `name` (or with that UUID) on `hosts`, looked up on each at
+    once; a clear error if none or several."""
+    import asyncio
+
+    from .session import raise_not_found
+
+    found = await asyncio.gather(*(h.lookup(name) for h in hosts), return_exceptions=True)
+    matches = []
+    for host, result in zip(hosts, found):
+        if isinstance(result, VtuiError):
+            session.fail(host, result.message)
+        elif isinstance(result, BaseException):
+            session.fail(host, f"cannot look up {name!r}: {_reason(result)}")
+        elif result is not None:
+            matches.append((host, result))
+    if len(matches) > 1:
+        where = ", ".join(sorted(h.name for h, _ in matches))
+        raise VtuiError(f"guest {name!r} exists on several hosts ({where}); say which with --host")
+    if not matches:
+        where = f" on {hosts[0].name}" if len(hosts) == 1 else ""
+        raise_not_found(session, f"no guest called {name!r}{where}")
+    return matches[0]
+
+
+def _reason(exc: BaseException) -> str:
+    from vtui.core.errors import libvirt_message
+
+    return libvirt_message(exc)
 
 
 async def wait_for_state(host: Host, guest: Guest, state: str, seconds: float) -> None:
+    import asyncio
+
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while guest.state != state:
@@ -108,6 +143,8 @@ async def wait_for_state(host: Host, guest: Guest, state: str, seconds: float) -
 
 
 async def run_action_command(args: argparse.Namespace) -> int:
+    from vtui.core.guests.lifecycle import run_action
+
     command = args.command_name
     action_id, done, final_state = ACTION_COMMANDS[command]
     session, host, guest = await open_guest_session(args)

@@ -1,38 +1,30 @@
 """`vtui migrate GUEST --to HOST`: the core's migration job (vtui.core.migration: the
 same pre-flight checks and job as the TUI), with progress on stderr and the summary
-on stdout. Ctrl-C cancels the migration; the guest keeps running on the source."""
+on stdout. Ctrl-C cancels the migration; the guest keeps running on the source.
+`--dry-run` runs the checks only; `--json` prints the checks (and the outcome) as one
+JSON document (docs/json.md)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from vtui.core import units
 from vtui.core.errors import VtuiError
-from vtui.core.fleet import Fleet
-from vtui.core.host import Host
-from vtui.core.migration import (
-    WARN,
-    MigrationJob,
-    MigrationJobs,
-    MigrationOptions,
-    MigrationRefused,
-    failures,
-    start_migration,
-)
-from vtui.core.model import Guest
-from vtui.core.uri import default_uri
 
-from .lifecycle import add_guest_options
-from .output import error_line
-from .parsing import (
-    EXIT_UNREACHABLE,
-    new_parser,
-    positive_int,
-)
-from .session import Session, add_host_text, build_fleet, finish_fleet, raise_not_found
+from .lifecycle import add_guest_options, find_guest
+from .output import error_line, print_json
+from .parsing import EXIT_FAILED, EXIT_UNREACHABLE, new_parser, positive_int
+
+if TYPE_CHECKING:  # (a command's parser loads no host machinery: see batch/__init__.py)
+    from vtui.core.fleet import Fleet
+    from vtui.core.host import Host
+    from vtui.core.migration import Check, MigrationJob, MigrationOptions
+    from vtui.core.model import Guest
+
+    from .session import Session
 
 PROGRESS_EVERY = 1.0  # seconds between progress lines when stderr is not a terminal
 
@@ -69,6 +61,17 @@ def migrate_parser() -> argparse.ArgumentParser:
         metavar="MiB/s",
         help="limit the migration stream to this many MiB/s",
     )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="run the pre-flight checks only and print them (pass/warn/fail, each with "
+        "its fix); exit 0 if none fails, 1 otherwise. Nothing is changed",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the checks and the outcome as one JSON document (see docs/json.md)",
+    )
     return parser
 
 
@@ -76,6 +79,10 @@ def migration_fleet(args: argparse.Namespace) -> tuple[Fleet, Host | None, Host]
     """Source candidates and the destination. --host/--to name a -c/--demo host or
     are resolved as saved hosts / ssh targets; no source named: search every -c host,
     or the default URI if none was given."""
+    from vtui.core.uri import default_uri
+
+    from .session import add_host_text, build_fleet, finish_fleet
+
     fleet = build_fleet(args, default=False)
     named = dict(fleet.hosts)
     src = named.get(args.host) if args.host else None
@@ -92,20 +99,21 @@ def migration_fleet(args: argparse.Namespace) -> tuple[Fleet, Host | None, Host]
     return fleet, src, dst
 
 
-def find_source_guest(session: Session, name: str, src: Host | None, dst: Host) -> Guest:
+async def find_source_guest(
+    session: Session, name: str, src: Host | None, dst: Host
+) -> tuple[Host, Guest]:
+    """The guest on --host, or on every connected host but the destination."""
+    from .session import raise_not_found
+
     hosts = [src] if src is not None else [h for h in session.connected if h is not dst]
-    matches = [g for h in hosts for g in h.guests.values() if name in (g.name, g.uuid)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        where = ", ".join(sorted(g.host for g in matches))
-        raise VtuiError(f"guest {name!r} exists on several hosts ({where}); say which with --host")
-    raise_not_found(
-        session, f"no guest called {name!r}" + (f" on {src.name}" if src is not None else "")
-    )
+    if not hosts:
+        raise_not_found(session, f"no guest called {name!r}")
+    return await find_guest(session, name, hosts)
 
 
 def options_of(args: argparse.Namespace, guest: Guest) -> MigrationOptions:
+    from vtui.core.migration import MigrationOptions
+
     live = args.live or (not args.offline and guest.active)
     return MigrationOptions(
         live=live,
@@ -151,32 +159,102 @@ class ProgressLines:
             sys.stderr.flush()
 
 
+def check_lines(checks: list[Check]) -> list[str]:
+    """`pass  name: what was found` (and `      fix: what to do` under a warn/fail)."""
+    lines = []
+    for check in checks:
+        lines.append(f"{check.status:<4}  {check.line}")
+        if check.fix and check.status != "pass":
+            lines.append(f"      fix: {check.fix}")
+    return lines
+
+
+def check_record(check: Check) -> dict:
+    return {
+        "name": check.name,
+        "status": check.status,
+        "message": check.message,
+        "fix": check.fix or None,
+    }
+
+
+def migrate_document(
+    guest: Guest, src: Host, dst: Host, options: MigrationOptions, checks: list[Check]
+) -> dict:
+    from .records import FORMAT_VERSION
+
+    return {
+        "format_version": FORMAT_VERSION,
+        "guest": guest.name,
+        "uuid": guest.uuid,
+        "source": src.name,
+        "destination": dst.name,
+        "options": options.describe(),
+        "checks": [check_record(c) for c in checks],
+        "ok": not any(c.status == "fail" for c in checks),
+        "migration": None,
+        "error": None,
+    }
+
+
 async def run_migrate(args: argparse.Namespace) -> int:
+    from vtui.core.migration import MigrationJobs, MigrationRefused, failures, preflight
+
+    from .session import Session
+
     fleet, src, dst = migration_fleet(args)
     session = Session(fleet)
     try:
-        await session.connect()
+        await session.connect(inventory=False)
         if dst.name in session.failures:
             return EXIT_UNREACHABLE  # already reported
-        guest = find_source_guest(session, args.guest, src, dst)
-        src_host = fleet.host_of(guest)
+        src_host, guest = await find_source_guest(session, args.guest, src, dst)
         options = options_of(args, guest)
+        if args.dry_run:
+            checks = await preflight(src_host, guest, dst, options)
+            return _report_checks(args, guest, src_host, dst, options, checks)
         try:
-            job = await start_migration(src_host, guest, dst, options, jobs=MigrationJobs())
+            job = await MigrationJobs().start(src_host, guest, dst, options)
         except MigrationRefused as exc:
+            if args.json:
+                _report_checks(args, guest, src_host, dst, options, exc.checks)
             reasons = "; ".join(c.line for c in failures(exc.checks))
             raise VtuiError(
                 f"cannot migrate to {dst.name}: {reasons}", host=src_host.name, guest=guest.name
             ) from None
-        for check in job.checks:
-            if check.status == WARN:
-                error_line(f"warning: {check.line}")
-        return await _follow(job, guest, src_host, dst)
+        if not args.json:
+            for check in job.checks:
+                if check.status == "warn":
+                    error_line(f"warning: {check.line}")
+        return await _follow(args, job, guest, src_host, dst)
     finally:
         await session.close()
 
 
-async def _follow(job: MigrationJob, guest: Guest, src: Host, dst: Host) -> int:
+def _report_checks(
+    args: argparse.Namespace,
+    guest: Guest,
+    src: Host,
+    dst: Host,
+    options: MigrationOptions,
+    checks: list[Check],
+) -> int:
+    failed = any(c.status == "fail" for c in checks)
+    if args.json:
+        print_json(migrate_document(guest, src, dst, options, checks))
+    else:
+        print(f"{guest.name}: {src.name} -> {dst.name} ({options.describe()})")
+        for line in check_lines(checks):
+            print(line)
+        sys.stdout.flush()
+    return EXIT_FAILED if failed else 0
+
+
+async def _follow(
+    args: argparse.Namespace, job: MigrationJob, guest: Guest, src: Host, dst: Host
+) -> int:
+    import asyncio
+
     progress = ProgressLines()
     job.subscribe(progress)
     try:
@@ -190,8 +268,26 @@ async def _follow(job: MigrationJob, guest: Guest, src: Host, dst: Host) -> int:
         except VtuiError as exc:
             error_line(str(exc))
         raise
+    except VtuiError as exc:
+        if args.json:
+            document = migrate_document(guest, src, dst, job.options, job.checks)
+            document["error"] = job.error
+            print_json(document)
+        raise exc from None
     finally:
         progress.finish()
+    if args.json:
+        document = migrate_document(guest, src, dst, job.options, job.checks)
+        document["migration"] = {
+            "seconds": round(summary.total_seconds, 3),
+            "downtime_ms": summary.downtime_ms,
+            "data_bytes": summary.data_bytes,
+            "memory_bytes": summary.memory_bytes,
+            "disk_bytes": summary.disk_bytes,
+            "iterations": summary.iterations,
+        }
+        print_json(document)
+        return 0
     # an offline migration moves only the definition: no data, no downtime to speak of
     result = summary.line() if job.options.live else "definition moved"
     print(

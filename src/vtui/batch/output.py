@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,6 +39,8 @@ def print_lines(lines: Iterable[str], out: IO[str] | None = None) -> None:
 
 
 def print_json(document: Any, out: IO[str] | None = None) -> None:
+    import json  # (csv and json only for the commands that write them)
+
     out = out or sys.stdout
     json.dump(document, out, indent=2, ensure_ascii=False)
     out.write("\n")
@@ -56,6 +56,8 @@ def csv_cell(value: Any) -> str:
 
 
 def csv_writer(out: IO[str]) -> Any:
+    import csv
+
     return csv.writer(out, lineterminator="\n")
 
 

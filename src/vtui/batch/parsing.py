@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from vtui.core.states import FILTER_STATES
-
 EXIT_OK = 0
 EXIT_FAILED = 1  # the operation was attempted and failed (or was refused)
 EXIT_USAGE = 2  # bad arguments, unknown host name
@@ -105,22 +103,52 @@ def add_connection_options(parser: argparse.ArgumentParser, *, positional_hosts:
     )
 
 
+DEFAULT_RATE_WAIT = 1.0
+
+
 def add_rate_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--wait",
-        type=positive_float,
-        default=1.0,
-        metavar="SECONDS",
-        help="time between the two samples rates are computed from (default 1)",
+    group = parser.add_argument_group(
+        "rates",
+        "CPU %% and disk/network rates are differences between two samples. By default "
+        "there is one sample (about what `virsh list` costs) and they are unknown (null, "
+        "'-'); --rates takes a second sample, so the command takes --wait seconds longer.",
     )
-    parser.add_argument(
+    choice = group.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--rates",
+        action="store_true",
+        help=f"also CPU %% and rates: a second sample after --wait seconds "
+        f"(default {DEFAULT_RATE_WAIT:g})",
+    )
+    choice.add_argument(
         "--no-rates",
         action="store_true",
-        help="one sample only: faster, but CPU %% and I/O rates are unknown",
+        help="one sample only (the default; kept for scripts that ask for it)",
+    )
+    group.add_argument(
+        "--wait",
+        type=positive_float,
+        metavar="SECONDS",
+        help="time between the two samples (implies --rates)",
     )
 
 
-_STATE_WORDS = {s.replace(" ", ""): s for s in (*FILTER_STATES, "blocked", "shutting down")}
+def wants_rates(args: argparse.Namespace) -> bool:
+    """--rates or --wait: two samples. --wait with --no-rates is a contradiction."""
+    if args.no_rates and args.wait is not None:
+        raise UsageError("--wait takes a second sample for the rates: not with --no-rates")
+    return args.rates or args.wait is not None
+
+
+def rate_wait(args: argparse.Namespace) -> float:
+    return DEFAULT_RATE_WAIT if args.wait is None else args.wait
+
+
+def _state_words() -> dict[str, str]:
+    # (vtui.core.states loads libvirt: not before a command has started its SSH logins)
+    from vtui.core.states import FILTER_STATES
+
+    return {s.replace(" ", ""): s for s in (*FILTER_STATES, "blocked", "shutting down")}
 
 
 def state_filter(text: str) -> set[str]:
@@ -130,8 +158,8 @@ def state_filter(text: str) -> set[str]:
         key = word.strip().replace(" ", "").replace("-", "").replace("_", "")
         if key in ("active", "inactive", "all"):
             wanted.add(key)
-        elif key in _STATE_WORDS:
-            wanted.add(_STATE_WORDS[key])
+        elif key in _state_words():
+            wanted.add(_state_words()[key])
         elif key:
             choices = "running, paused, shutoff, crashed, pmsuspended, active, inactive"
             raise argparse.ArgumentTypeError(f"unknown state {word.strip()!r} (one of {choices})")

@@ -8,10 +8,11 @@ and meanings only ever grow: a change that breaks scripts bumps FORMAT_VERSION.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from vtui.core.host import Host
-from vtui.core.model import Guest
+if TYPE_CHECKING:
+    from vtui.core.host import Host
+    from vtui.core.model import Guest
 
 FORMAT_VERSION = 1
 
@@ -54,7 +55,7 @@ def iso_time(epoch: float | None) -> str | None:
     """UTC, second precision, e.g. 2025-01-31T12:00:00Z."""
     if epoch is None:
         return None
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def guest_record(guest: Guest, now: float | None = None) -> dict:

@@ -32,12 +32,19 @@ class Unreachable(Exception):
 
 
 def add_host_text(fleet: Fleet, text: str, args: argparse.Namespace) -> Host:
-    """A HOST argument (saved name, ssh target, alias) added to the fleet. Unknown host
-    keys are refused and no password is asked: batch mode never prompts."""
-    from vtui.core.fleet.targets import add_target  # SSH support costs 0.5 s of imports
+    """A HOST argument (saved name, ssh target, alias) added to the fleet. SSH hosts are
+    reached with OpenSSH, as virsh reaches them (core/fleet/openssh.py): unknown host
+    keys are refused and no password is asked, batch mode never prompts."""
+    from vtui.core.fleet.targets import add_target
 
     try:
-        return add_target(fleet, text, readonly=args.readonly or None, ssh_config=args.ssh_config)
+        return add_target(
+            fleet,
+            text,
+            readonly=args.readonly or None,
+            ssh_config=args.ssh_config,
+            openssh=True,
+        )
     except VtuiError as exc:
         raise UsageError(str(exc)) from None
 
@@ -49,7 +56,10 @@ def build_fleet(
     `default`) the default URI. Unknown host names raise UsageError."""
     fleet = Fleet(interval=IDLE_INTERVAL, readonly=args.readonly)
     for uri in args.connect:
-        fleet.add(uri)
+        if "+ssh://" in uri:  # (also OpenSSH with our options: never a prompt)
+            add_host_text(fleet, uri, args)
+        else:
+            fleet.add(uri)
     if args.demo:
         fleet.add(demo_uri())
     for text in hosts:
@@ -106,10 +116,12 @@ class Session:
     def exit_code(self, code: int = 0) -> int:
         return code or (EXIT_UNREACHABLE if self.failures else 0)
 
-    async def connect(self) -> None:
+    async def connect(self, *, inventory: bool = True, facts: bool = False) -> None:
+        """Connect every host, reading only what the command needs: the guests
+        (`inventory`, one sample) and what the host is (`facts`)."""
         for host in self.fleet.hosts.values():
             host.paused = True  # samples are taken by the command, not on a timer
-        failures = await self.fleet.connect_all()
+        failures = await self.fleet.connect_all(inventory=inventory, facts=facts, start=False)
         for exc in failures:
             failed = self.fleet.hosts.get(exc.host or "")
             if failed is not None:
@@ -149,6 +161,10 @@ class Session:
         await asyncio.sleep(wait)
         await self.sample()
 
+    async def details(self) -> None:
+        """What hosts fill in after their rows (start times, test-driver vCPUs)."""
+        await asyncio.gather(*(h.details_known() for h in self.connected))
+
     def guest_known(self, name: str) -> bool:
         return any(name in (g.name, g.uuid) for g in self.fleet.guests())
 
@@ -175,7 +191,12 @@ async def close_leftover_sessions() -> None:
         await session.close()
 
 
-async def open_session(args: argparse.Namespace, hosts: Sequence[str] = ()) -> Session:
+async def open_session(
+    args: argparse.Namespace,
+    hosts: Sequence[str] = (),
+    *,
+    facts: bool = False,
+) -> Session:
     session = Session(build_fleet(args, hosts))
-    await session.connect()
+    await session.connect(facts=facts)
     return session

@@ -5,16 +5,13 @@ with --csv FILE, one CSV row per guest per refresh for monitoring feeds."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vtui.core import units
-from vtui.core.host import Host, HostStatus
-from vtui.core.model import Guest
 
 from .commands import guest_table, wanted_state
 from .output import csv_cell, csv_writer, print_lines
@@ -26,7 +23,12 @@ from .parsing import (
     positive_int,
 )
 from .records import GUEST_FIELDS, guest_record, iso_time
-from .session import Session, Unreachable, open_session
+
+if TYPE_CHECKING:  # (a command's parser loads no host machinery: see batch/__init__.py)
+    from vtui.core.host import Host
+    from vtui.core.model import Guest
+
+    from .session import Session
 
 CSV_FIELDS = ("timestamp", *GUEST_FIELDS)
 
@@ -114,6 +116,8 @@ def sorted_for_top(guests: list[Guest], column: str) -> list[Guest]:
 
 
 def _host_line(host: Host) -> str:
+    from vtui.core.host import HostStatus
+
     facts = host.facts
     if host.status is not HostStatus.CONNECTED or facts is None:
         return f"  {host.name}: {host.status.value}" + (f" ({host.error})" if host.error else "")
@@ -128,6 +132,8 @@ def _host_line(host: Host) -> str:
 
 
 def block_lines(session: Session, guests: list[Guest], now: float) -> list[str]:
+    from vtui.core.host import HostStatus
+
     hosts = list(session.fleet.hosts.values())
     everyone = [g for h in session.live for g in h.guests.values()]
     counts: dict[str, int] = {}
@@ -159,7 +165,9 @@ async def run_top(args: argparse.Namespace) -> int:
                 csv_out = stack.enter_context(open(args.csv, "w", newline="", encoding="utf-8"))
             except OSError as exc:
                 raise UsageError(f"cannot write {args.csv}: {exc.strerror}") from None
-        session = await open_session(args, args.hosts)
+        from .session import open_session
+
+        session = await open_session(args, args.hosts, facts=True)
         try:
             await _refresh_loop(session, args, csv_out)
             return session.exit_code()
@@ -168,6 +176,12 @@ async def run_top(args: argparse.Namespace) -> int:
 
 
 async def _refresh_loop(session: Session, args: argparse.Namespace, csv_out) -> None:
+    import asyncio
+
+    from vtui.core.host import HostStatus
+
+    from .session import Unreachable
+
     writer = csv_writer(csv_out) if csv_out is not None else None
     if writer is not None:
         writer.writerow(CSV_FIELDS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-from importlib import resources
 from urllib.parse import urlsplit
 
 DEFAULT_URI = "qemu:///system"
@@ -15,6 +14,8 @@ def default_uri() -> str:
 
 
 def demo_host_path() -> str:
+    from importlib import resources  # (20 ms to import: only for the demo)
+
     return str(resources.files("vtui") / "data" / "demo-host.xml")
 
 

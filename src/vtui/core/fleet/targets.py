@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from vtui.core.errors import VtuiError
-from vtui.core.fleet import Fleet
-from vtui.core.host import Host
 from vtui.core.settings import saved_hosts as config
 from vtui.core.settings.saved_hosts import SavedHost
 from vtui.core.ssh.target import Asker, SshTarget
 from vtui.core.uri import display_name
+
+if TYPE_CHECKING:  # (parsing a host argument must not load the hosts' machinery)
+    from pathlib import Path
+
+    from vtui.core.fleet.fleet import Fleet
+    from vtui.core.host import Host, Tunnel
 
 _NAME = r"[A-Za-z0-9_](?:[A-Za-z0-9_.%+-]*[A-Za-z0-9_])?"
 _SHORT = re.compile(
@@ -131,23 +135,43 @@ def add_target(
     asker: Asker | None = None,
     ssh_config: str | Path | None = None,
     saved: list[SavedHost] | None = None,
+    openssh: bool = False,
 ) -> Host:
     """Add the host `text` names to the fleet (not connected yet: call host.connect()).
     readonly=None keeps the saved host's or the fleet's choice; ssh_config is an extra
-    ssh config file read before ~/.ssh/config."""
+    ssh config file read before ~/.ssh/config. openssh=True reaches SSH hosts with the
+    OpenSSH client instead of vtui's own SSH layer: for commands that never prompt
+    (see core/fleet/openssh.py)."""
     spec = parse_target(text, saved=saved)
     ro = readonly if readonly is not None else spec.readonly
     if ro is None:
         ro = fleet.readonly
-    tunnel = None
+    tunnel: Tunnel | None = None
     if spec.ssh is not None:
-        target = replace(
-            spec.ssh, readonly=ro, ssh_config=str(ssh_config) if ssh_config else spec.ssh.ssh_config
-        )
-        from vtui.core.ssh.tunnel import SshTunnel  # asyncssh is only imported when a host needs it
+        target = replace(_with_config(spec.ssh, ssh_config), readonly=ro)
+        if openssh:
+            from vtui.core.fleet.openssh import OpenSshRoute
 
-        tunnel = SshTunnel(target, asker)
+            tunnel = OpenSshRoute(target)
+        else:
+            from vtui.core.ssh.tunnel import SshTunnel  # asyncssh: only when a host needs it
+
+            tunnel = SshTunnel(target, asker)
     return fleet.add(spec.uri, name=spec.name, readonly=ro, tunnel=tunnel)
+
+
+def _with_config(target: SshTarget, ssh_config: str | Path | None) -> SshTarget:
+    return replace(target, ssh_config=str(ssh_config)) if ssh_config else target
+
+
+def ssh_target_of(text: str, *, ssh_config: str | Path | None = None) -> SshTarget | None:
+    """The SSH login add_target would make for `text` (None: not an SSH host, or not a
+    host at all: add_target will say why)."""
+    try:
+        spec = parse_target(text)
+    except VtuiError:
+        return None
+    return None if spec.ssh is None else _with_config(spec.ssh, ssh_config)
 
 
 def autoconnect_hosts(

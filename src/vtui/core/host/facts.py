@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libvirt
-from lxml import etree
 
 from vtui.core.model import HostFacts, Ksm, NumaCell
 
@@ -35,6 +34,8 @@ def read_static(conn: libvirt.virConnect) -> HostFacts:
     # getInfo counts sockets per NUMA node
     facts.sockets, facts.cores, facts.threads = sockets * max(nodes, 1), cores, threads
     facts.memory_total_kib = mem_mib * 1024
+    from lxml import etree  # here: a command that reads no facts does not pay for it
+
     caps = etree.fromstring(conn.getCapabilities().encode())
     facts.cpu_model = caps.findtext("host/cpu/model") or arch
     facts.kvm = bool(caps.xpath("guest/arch/domain[@type='kvm']"))

@@ -101,6 +101,8 @@ class HostLink(Publisher[Change], abc.ABC):
                 task.cancel()
         conn, self.conn = self.conn, None
         if conn is not None and await self._idle():
+            if getattr(self.tunnel, "closes_first", False) and self.tunnel is not None:
+                await self.tunnel.close()  # then libvirt's end has nothing left to wait for
             await self.call(self._close_blocking, conn)
         # (a call stuck on a dead host keeps its connection: leaked, never freed under it)
         if self.tunnel is not None:

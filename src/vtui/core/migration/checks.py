@@ -30,11 +30,13 @@ PASS, WARN, FAIL = "pass", "warn", "fail"
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One pre-flight result: a name, pass/warn/fail and one line for the user."""
+    """One pre-flight result: a name, pass/warn/fail, one line for the user and, for a
+    warning or a failure, what to do about it in a few words."""
 
     name: str
     status: str
     message: str
+    fix: str = ""
 
     @property
     def line(self) -> str:
