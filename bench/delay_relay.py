@@ -40,6 +40,8 @@ def writer(write, q: queue.Queue, done) -> None:
 
 def main(delay: float, host: str, port: int) -> None:
     sock = socket.create_connection((host, port))
+    # as ssh's own socket would: no Nagle delay on small packets
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     up, down = queue.Queue(), queue.Queue()
     finished = threading.Event()
 

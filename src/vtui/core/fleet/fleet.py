@@ -13,6 +13,8 @@ from vtui.core.listeners import Publisher
 from vtui.core.model import Guest
 from vtui.core.uri import display_name
 
+DETAILS_WAIT = 3.0  # seconds a host's details wait for the other hosts' rows
+
 
 class Fleet(Publisher[Change]):
     """Publishes every Change of every host."""
@@ -55,24 +57,54 @@ class Fleet(Publisher[Change]):
         answers) and start their samplers; returns failures. `inventory`/`facts` as for
         Host.connect; start=False leaves the samplers off (commands sample themselves).
         Returns once every host's details are known too (Host.details_known)."""
-        results = await asyncio.gather(
-            *(self._connect(h, inventory, facts, start) for h in self.hosts.values())
-        )
+        hosts = list(self.hosts.values())
+        # Every host's rows first: what each one fills in afterwards (facts, vCPUs of
+        # test-driver guests, start times) waits until all have answered (or failed),
+        # at most DETAILS_WAIT, so fifty hosts show their guests as fast as one.
+        gate = asyncio.get_running_loop().create_future()
+        waiting = {h.name for h in hosts}
+
+        def answered(host: Host) -> None:
+            waiting.discard(host.name)
+            if not waiting:
+                open_gate()
+
+        def open_gate() -> None:
+            if not gate.done():
+                gate.set_result(None)
+
+        for host in hosts:
+            host.details_after = gate
+        timer = asyncio.get_running_loop().call_later(DETAILS_WAIT, open_gate)
+        try:
+            results = await asyncio.gather(
+                *(self._connect(h, inventory, facts, start, gate, answered) for h in hosts)
+            )
+        finally:
+            timer.cancel()
+            open_gate()
+            for host in hosts:
+                host.details_after = None
         return [r for r in results if r is not None]
 
     async def _connect(
-        self, host: Host, inventory: bool, facts: bool, start: bool
+        self, host: Host, inventory: bool, facts: bool, start: bool, gate, answered
     ) -> VtuiError | None:
         try:
             if not (start and inventory):
+                answered(host)  # (a command reads only what it prints: no waiting)
                 await host.connect(inventory=inventory, facts=facts)
             else:
                 # The rows first, a second sample at once (the rates), then the sampler;
                 # what the host is after that, in turn with the samples.
-                await host.connect(facts=False)
+                try:
+                    await host.connect(facts=False)
+                finally:
+                    answered(host)
                 await host.sample()
                 host.start(just_sampled=True)
                 if facts:
+                    await asyncio.shield(gate)
                     await host.read_facts()
             if inventory:
                 await host.details_known()

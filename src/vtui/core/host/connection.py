@@ -22,13 +22,13 @@ from vtui.core.host.link import HostLink
 from vtui.core.host.sampler import (
     HISTORY,
     Sampler,
+    bulk_stats,
     read_flags,
     read_guest,
     read_infos,
     read_one_guest,
 )
 from vtui.core.host.state import Change, HostStatus, Tunnel
-from vtui.core.host.stats import STATS_FLAGS, STATS_GROUPS
 from vtui.core.model import Guest, HostFacts
 from vtui.core.states import EVENT_STATE, event_name, state_name
 from vtui.core.uri import display_name
@@ -70,6 +70,8 @@ class Host(HostLink):
         # A sample and the facts read one after the other, never at once (host numbers
         # beside the bulk call crashed libvirt's in-process test driver).
         self._reading = asyncio.Lock()
+        # What is filled in after the rows waits for this (a fleet: every host's rows)
+        self.details_after: asyncio.Future | None = None
 
     # -- connecting -----------------------------------------------------------------
     async def connect(self, *, inventory: bool = True, facts: bool = True) -> None:
@@ -112,6 +114,15 @@ class Host(HostLink):
         self._probe.refresh(conn, facts)
         return facts
 
+    async def _after_rows(self, coro) -> None:
+        try:
+            if self.details_after is not None:
+                await asyncio.shield(self.details_after)
+        except BaseException:
+            coro.close()
+            raise
+        await coro
+
     async def details_known(self) -> None:
         """Wait until what was being filled in after the rows (vCPUs and memory of
         test-driver guests, start times over SSH) is known."""
@@ -119,7 +130,7 @@ class Host(HostLink):
             await asyncio.gather(*self._details, return_exceptions=True)
 
     def _fill_in(self, coro) -> None:
-        task = asyncio.ensure_future(coro)
+        task = asyncio.ensure_future(self._after_rows(coro))
         for tracked in (self._details, self._tasks):  # (close() cancels _tasks)
             tracked.add(task)
             task.add_done_callback(tracked.discard)
@@ -232,8 +243,8 @@ class Host(HostLink):
             return False
 
     def _sample_blocking(self, conn: libvirt.virConnect, began: float):
-        records = conn.getAllDomainStats(STATS_GROUPS, STATS_FLAGS)
-        result = self._sampler.process(self.guests, records, began)
+        records = bulk_stats(conn)
+        result = self._sampler.process(conn, self.guests, records, began)
         del records  # a big reply is garbage now, not after the flags and host numbers
         flags = None
         if self._flags_dirty or time.monotonic() - self._flags_at > FLAGS_EVERY:

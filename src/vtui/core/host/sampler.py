@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import libvirt
+import libvirtmod
 
 from vtui.core.host.stats import (
     STATS_FLAGS,
@@ -87,26 +88,37 @@ class Sampler:
         self._counters.clear()
         self._last.clear()
 
-    def process(self, guests: dict[str, Guest], records, began: float) -> SampleResult:
+    def process(
+        self, conn: libvirt.virConnect, guests: dict[str, Guest], records, began: float
+    ) -> SampleResult:
+        """Apply a raw bulk reply (bulk_stats); releases its domain references."""
         result = SampleResult()
         # the hot loop of a big fleet: look-ups bound to locals once
         last_records, seen_add, guest_of = self._last.get, result.seen.add, guests.get
-        for dom, rec in records:
-            uuid = dom.UUIDString()
-            seen_add(uuid)
-            guest = guest_of(uuid)
-            if guest is None:
-                guest = self.new_guest(uuid, dom.name())
-                if "vcpu.current" not in rec:
-                    result.needs_info.append((uuid, dom))
-                self.update(guest, rec, began)
-                result.new.append(guest)
-                continue
-            last = last_records(uuid)
-            if last is not None and last[1] and last[0] == rec:
-                continue  # nothing moved since a sample that already showed "no change"
-            if self.update(guest, rec, began):
-                result.changed.add(uuid)
+        uuid_of, release = libvirtmod.virDomainGetUUIDString, libvirtmod.virDomainFree
+        kept = set()
+        try:
+            for dom, rec in records:
+                uuid = uuid_of(dom)
+                seen_add(uuid)
+                guest = guest_of(uuid)
+                if guest is None:
+                    guest = self.new_guest(uuid, libvirtmod.virDomainGetName(dom))
+                    if "vcpu.current" not in rec:  # the wrapper owns this reference now
+                        result.needs_info.append((uuid, libvirt.virDomain(conn, _obj=dom)))
+                        kept.add(id(dom))
+                    self.update(guest, rec, began)
+                    result.new.append(guest)
+                    continue
+                last = last_records(uuid)
+                if last is not None and last[1] and last[0] == rec:
+                    continue  # nothing moved since a sample that already showed "no change"
+                if self.update(guest, rec, began):
+                    result.changed.add(uuid)
+        finally:
+            for dom, _rec in records:
+                if id(dom) not in kept:
+                    release(dom)
         return result
 
     def update(self, guest: Guest, rec: dict, began: float) -> bool:
@@ -140,6 +152,16 @@ class Sampler:
             return
         _state, max_kib, cur_kib, vcpus, _cpu = info
         guest.vcpus, guest.memory_kib, guest.memory_max_kib = vcpus, cur_kib, max_kib
+
+
+def bulk_stats(conn: libvirt.virConnect) -> list:
+    """getAllDomainStats as the C module returns it: (domain reference, record) pairs,
+    without a Python virDomain object per guest (its __init__ and __del__ cost a big
+    host more than the rest of a refresh). process() releases the references."""
+    records = libvirtmod.virConnectGetAllDomainStats(conn._o, STATS_GROUPS, STATS_FLAGS)
+    if records is None:
+        raise libvirt.libvirtError("virConnectGetAllDomainStats() failed")
+    return records
 
 
 def read_infos(guests: dict[str, Guest], pending: list[tuple[str, libvirt.virDomain]]) -> set[str]:
