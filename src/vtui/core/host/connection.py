@@ -21,6 +21,7 @@ from vtui.core.host.events import ensure_event_loop
 from vtui.core.host.link import HostLink
 from vtui.core.host.sampler import (
     HISTORY,
+    CpuHistory,
     Sampler,
     bulk_stats,
     read_flags,
@@ -205,7 +206,7 @@ class Host(HostLink):
 
     # -- sampling -----------------------------------------------------------------------
     @property
-    def guest_cpu_history(self) -> dict[str, deque[float]]:
+    def guest_cpu_history(self) -> dict[str, CpuHistory]:
         return self._sampler.history
 
     async def sample(self) -> Change:

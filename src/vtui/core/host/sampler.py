@@ -9,7 +9,6 @@ guest dict never changes size under a reader.
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 import libvirt
@@ -26,6 +25,28 @@ from vtui.core.host.stats import (
 from vtui.core.model import Guest
 
 HISTORY = 60  # samples of CPU history kept per guest and host
+
+
+class CpuHistory:
+    """A guest's last HISTORY CPU percentages, to half a percent, a byte each: a deque
+    of floats costs ten times that, for each of 10,000 guests."""
+
+    __slots__ = ("_points",)
+
+    def __init__(self) -> None:
+        self._points = bytearray()
+
+    def append(self, percent: float) -> None:
+        points = self._points
+        if len(points) >= HISTORY:
+            del points[0]
+        points.append(min(max(round(percent * 2), 0), 200))
+
+    def __iter__(self):
+        return (point / 2 for point in self._points)
+
+    def __len__(self) -> int:
+        return len(self._points)
 
 
 def row_values(g: Guest) -> tuple:
@@ -62,10 +83,12 @@ class SampleResult:
 class Sampler:
     def __init__(self, host_name: str):
         self.host_name = host_name
-        self.history: dict[str, deque[float]] = {}
+        self.history: dict[str, CpuHistory] = {}
         self._counters: dict[str, Counters] = {}
-        # uuid -> (last record, whether it was already an identical repeat)
-        self._last: dict[str, tuple[dict, bool]] = {}
+        # uuid -> (the last record's values, whether it was already an identical repeat).
+        # Its values only: a record's keys are new strings in every reply, and keeping
+        # 10,000 records whole costs tens of MB; the keys come in a fixed order.
+        self._last: dict[str, tuple[tuple, bool]] = {}
         self._event_at: dict[str, float] = {}
 
     def new_guest(self, uuid: str, name: str) -> Guest:
@@ -111,7 +134,7 @@ class Sampler:
                     result.new.append(guest)
                     continue
                 last = last_records(uuid)
-                if last is not None and last[1] and last[0] == rec:
+                if last is not None and last[1] and last[0] == tuple(rec.values()):
                     continue  # nothing moved since a sample that already showed "no change"
                 if self.update(guest, rec, began):
                     result.changed.add(uuid)
@@ -125,8 +148,8 @@ class Sampler:
         """Apply one record; True when anything a view shows changed."""
         uuid = guest.uuid
         before = row_values(guest)
-        last = self._last.get(uuid)
-        self._last[uuid] = (rec, last is not None and last[0] == rec)
+        last, values = self._last.get(uuid), tuple(rec.values())
+        self._last[uuid] = (values, last is not None and last[0] == values)
         if self.event_since(uuid, began):
             # the event that arrived meanwhile knows the state better than this record
             state, reason = guest.state, guest.reason
@@ -142,7 +165,7 @@ class Sampler:
             self._counters.pop(uuid, None)
         history = self.history.get(uuid)
         if history is None:
-            history = self.history[uuid] = deque(maxlen=HISTORY)
+            history = self.history[uuid] = CpuHistory()
         history.append(guest.cpu_pct or 0.0)
         return before != row_values(guest)
 
