@@ -552,3 +552,58 @@ def test_lab_migrate_ctrl_c_cancels_and_the_guest_stays(lab, make_guest):
     assert "cancelling" in err and "Traceback" not in err
     assert virsh_state(a.uri, name) == "running"
     assert name not in virsh(b.uri, "list", "--all", "--name").split()
+
+
+@pytest.mark.lab
+def test_lab_migrate_dry_run_prints_the_checks_and_moves_nothing(capsys, lab, make_guest):
+    a, b = lab["a"], lab["b"]
+    name = make_guest(a)
+    base = ["migrate", name, "--host", "lab-a", "--to", "lab-b", "--ssh-config", lab.ssh_config]
+    code, out, err = run(capsys, *base, "--dry-run")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"{name}: lab-a -> lab-b (live)"
+    assert f"pass  name: no guest called {name} or with its UUID on lab-b" in lines
+    assert all(line[:6] in ("pass  ", "warn  ", "      ") for line in lines[1:]), out
+
+    make_guest(b, name=name, start=False)  # now the name is taken there
+    code, out, err = run(capsys, *base, "--dry-run")
+    assert code == 1 and err == ""
+    assert f"fail  name: lab-b already has a guest called {name} (defined)" in out
+    assert "      fix: rename or remove the one on lab-b" in out.splitlines()
+    code, out, err = run(capsys, *base, "--dry-run", "--json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["ok"] is False and doc["migration"] is None and doc["source"] == "lab-a"
+    clash = next(c for c in doc["checks"] if c["name"] == "name")
+    assert clash == {
+        "name": "name",
+        "status": "fail",
+        "message": f"lab-b already has a guest called {name} (defined)",
+        "fix": "rename or remove the one on lab-b",
+    }
+    assert virsh_state(a.uri, name) == "running"  # nothing moved
+
+
+@pytest.mark.lab
+def test_lab_migrate_json_reports_the_migration(capsys, lab, make_guest):
+    a, b = lab["a"], lab["b"]
+    name = make_guest(a)
+    code, out, err = run(
+        capsys,
+        "migrate",
+        name,
+        "--host",
+        "lab-a",
+        "--to",
+        "lab-b",
+        "--ssh-config",
+        lab.ssh_config,
+        "--json",
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["ok"] is True and doc["error"] is None and doc["options"] == "live"
+    assert doc["migration"]["data_bytes"] > 0 and doc["migration"]["seconds"] > 0
+    assert all(c["status"] in ("pass", "warn") for c in doc["checks"])
+    assert virsh_state(b.uri, name) == "running"
