@@ -109,7 +109,7 @@ DEFAULT_RATE_WAIT = 1.0
 def add_rate_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "rates",
-        "CPU %% and disk/network rates are differences between two samples. By default "
+        "CPU % and disk/network rates are differences between two samples. By default "
         "there is one sample (about what `virsh list` costs) and they are unknown (null, "
         "'-'); --rates takes a second sample, so the command takes --wait seconds longer.",
     )
