@@ -15,8 +15,8 @@ from typing import Any, NoReturn
 import libvirt
 
 from vtui.core.errors import VtuiError, libvirt_message
+from vtui.core.host import details, uptime
 from vtui.core.host import facts as hostfacts
-from vtui.core.host import uptime
 from vtui.core.host.events import ensure_event_loop
 from vtui.core.host.link import HostLink
 from vtui.core.host.sampler import (
@@ -26,7 +26,6 @@ from vtui.core.host.sampler import (
     bulk_stats,
     read_flags,
     read_guest,
-    read_infos,
     read_one_guest,
 )
 from vtui.core.host.state import Change, HostStatus, Tunnel
@@ -37,7 +36,6 @@ from vtui.core.uri import display_name
 FLAGS_EVERY = 60.0  # seconds between re-reads of persistent/autostart/managed-save flags
 KEEPALIVE = (5, 3)  # seconds between probes, missed probes before the link is dead
 SLOW_FACTS_EVERY = 5  # samples between reads of NUMA free memory and KSM
-INFO_CHUNK = 50  # guests per worker call when filling in vCPUs and memory
 
 
 class Host(HostLink):
@@ -97,7 +95,10 @@ class Host(HostLink):
         self.status = HostStatus.CONNECTED
         self.error = ""
         if inventory:
+            # the rows first: the guests' flags (three more calls) come with the details
+            self._flags_dirty, self._flags_at = False, time.monotonic()
             await self.sample()
+            self._fill_in(details.read_flags(self))
         if facts:
             try:
                 await self.read_facts()
@@ -268,9 +269,9 @@ class Host(HostLink):
             self.guests[guest.uuid] = guest
             change.guests.add(guest.uuid)
         if unknown_start and hasattr(self.tunnel, "run"):
-            self._fill_in(self._learn_remote_start_times())
+            self._fill_in(details.learn_remote_start_times(self))
         if result.needs_info:
-            self._fill_in(self._read_infos(result.needs_info))
+            self._fill_in(details.read_infos(self, result.needs_info))
         for uuid in set(self.guests) - result.seen:
             if not self._sampler.event_since(uuid, began):  # an event may have added it since
                 self._forget(uuid)
@@ -296,34 +297,6 @@ class Host(HostLink):
 
     def _local_start_time(self, name: str) -> float | None:
         return uptime.local_start_time(self.uri, name)
-
-    async def _learn_remote_start_times(self) -> None:
-        """Uptime of guests already running when we connected (see core/uptime.py)."""
-        starts = await uptime.remote_start_times(self.uri, self.tunnel)
-        change = Change(self)
-        for guest in self.guests.values():
-            if guest.active and guest.started_at is None and guest.name in starts:
-                guest.started_at = starts[guest.name]
-                change.guests.add(guest.uuid)
-        if change.guests:
-            self.publish(change)
-
-    async def _read_infos(self, pending: list[tuple[str, libvirt.virDomain]]) -> None:
-        """vCPUs and memory of new guests whose stats lack them, a chunk per worker
-        call (two at a time: a sample and an action still find a free thread)."""
-        chunks = [pending[i : i + INFO_CHUNK] for i in range(0, len(pending), INFO_CHUNK)]
-        lanes = asyncio.Semaphore(2)
-
-        async def fill(chunk) -> None:
-            async with lanes:
-                try:
-                    filled = await self.call(read_infos, self.guests, chunk)
-                except RuntimeError:
-                    return  # closed meanwhile (the thread pool is shut down)
-            if filled and self.status is HostStatus.CONNECTED:  # (the commitment moved too)
-                self.publish(Change(self, guests=filled, host_changed=True))
-
-        await asyncio.gather(*(fill(c) for c in chunks))
 
     def _forget(self, uuid: str) -> None:
         self.guests.pop(uuid, None)
