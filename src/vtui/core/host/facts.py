@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import libvirt
 
+from vtui.core.host.nodestats import NodeStats
 from vtui.core.model import HostFacts, Ksm, NumaCell
 
 
@@ -82,12 +83,17 @@ class HostProbe:
     def __init__(self):
         self.unsupported: set[str] = set()
         self.cpu: CpuTimes | None = None
+        self.node = NodeStats()
 
     def _call(self, conn: libvirt.virConnect, name: str, *args):
         """conn.<name>(*args), or None when this driver lacks it (now or before)."""
         if name in self.unsupported:
             return None
         try:
+            if name == "getCPUStats":
+                return self.node.cpu(conn)
+            if name == "getMemoryStats":
+                return self.node.memory(conn)
             return getattr(conn, name)(*args)
         except libvirt.libvirtError as exc:
             if exc.get_error_code() in (
