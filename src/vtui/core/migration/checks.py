@@ -65,10 +65,11 @@ async def _reach(dst: Host) -> Check:
     except libvirt.libvirtError as exc:
         return Check("destination", FAIL, f"{dst.name} does not answer: "
                      f"{libvirt_message(exc)}", "check the host and its libvirtd")  # fmt: skip
+    driver = f"{dst.facts.driver} " if dst.facts and dst.facts.driver else ""
     return Check(
         "destination",
         PASS,
-        f"{dst.name} answers (libvirt {version // 1000000}.{version // 1000 % 1000})",
+        f"{dst.name} answers ({driver}libvirt {version // 1000000}.{version // 1000 % 1000})",
     )
 
 
