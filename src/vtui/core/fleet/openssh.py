@@ -29,6 +29,7 @@ import pwd
 import shlex
 import subprocess
 import time
+from typing import Any
 from urllib.parse import quote
 
 from vtui.core.errors import VtuiError
@@ -46,14 +47,23 @@ def _which(program: str) -> str | None:
     return None
 
 
+# A unix socket's path must fit in 108 bytes; OpenSSH first binds "cm.<16 letters>"
+SOCKET_ROOM = 108 - len("/cm") - 17
+
+
 def _private_dir() -> str:
-    """A fresh 0700 directory (the runtime dir when there is one). Not tempfile or
-    shutil: a command run in a loop would pay for what they import."""
-    base = os.environ.get("XDG_RUNTIME_DIR")
-    if not (base and os.path.isdir(base) and os.access(base, os.W_OK)):
-        base = os.environ.get("TMPDIR") or "/tmp"
+    """A fresh 0700 directory (the runtime dir when there is one, else TMPDIR, else
+    /tmp: the first where the master's socket fits). Not tempfile or shutil: a
+    command run in a loop would pay for what they import."""
+    name = f"vtui-os-{os.getpid():x}-{time.time_ns() % 16**6:x}"
+    for base in (os.environ.get("XDG_RUNTIME_DIR"), os.environ.get("TMPDIR"), "/tmp"):
+        if base and os.path.isdir(base) and os.access(base, os.W_OK):
+            if len(os.path.join(base, name)) + 4 < SOCKET_ROOM:
+                break
+    else:
+        base = "/tmp"
     while True:
-        path = os.path.join(base, f"vtui-openssh-{os.getpid()}-{time.time_ns()}-{next(_serial)}")
+        path = os.path.join(base, f"{name}-{next(_serial)}")
         try:
             os.mkdir(path, 0o700)
             return path
@@ -102,7 +112,7 @@ def ssh_config_text(extra: str | None, control_dir: str) -> str:
             lines.append(f"Include {_config_value(os.path.abspath(path))}")
     lines.append("Host *")
     lines.append("  ControlMaster auto")
-    lines.append(f"  ControlPath {_config_value(os.path.join(control_dir, 'cm-%C'))}")
+    lines.append(f"  ControlPath {_config_value(os.path.join(control_dir, 'cm'))}")
     lines.append("  ControlPersist no")
     if _passwd_home() != home:
         ssh_dir = os.path.join(home, ".ssh")
@@ -144,7 +154,7 @@ class _Setup:
             raise VtuiError("no ssh client found (install openssh-client)")
         self.dir = _private_dir()
         self.users = 0
-        self.control = os.path.join(self.dir, "master")
+        self.control = os.path.join(self.dir, "cm")  # (one login per directory)
         config = os.path.join(self.dir, "ssh_config")
         with open(config, "w", encoding="utf-8") as out:
             out.write(ssh_config_text(target.ssh_config, self.dir))
@@ -229,6 +239,7 @@ class OpenSshRoute:
         self.target = target
         self.timeout = timeout
         self._setup: _Setup | None = None
+        self._ahead: dict[str, Any] = {}  # command -> its run, started with the login
 
     @property
     def where(self) -> str:
@@ -245,8 +256,13 @@ class OpenSshRoute:
 
     async def open(self) -> str:
         """The libvirt URI that reaches the host through our ssh wrapper."""
+        import asyncio
+
         setup = self._ensure_setup()
         await setup.ready(self.timeout)
+        for command in self._ahead:  # beside libvirt's own start-up over the same login
+            if self._ahead[command] is None:
+                self._ahead[command] = asyncio.ensure_future(self._run(command, self.timeout))
         t = self.target
         user = f"{quote(t.user, safe='')}@" if t.user else ""
         host = f"[{t.host}]" if ":" in t.host else t.host
@@ -261,9 +277,20 @@ class OpenSshRoute:
     def on_lost(self, callback) -> None:
         """libvirt notices a dead link itself (its close callback)."""
 
+    def run_ahead(self, command: str) -> None:
+        """Run `command` as soon as the login is up, beside libvirt's connection; run()
+        of that command then returns its output."""
+        self._ahead.setdefault(command, None)
+
     async def run(self, command: str, timeout: float = 10.0) -> str:
         """Run a shell command on the host, over the login libvirt's connection uses
         when there is one (no second login); its stdout."""
+        ahead = self._ahead.pop(command, None)
+        if ahead is not None:
+            return await ahead
+        return await self._run(command, timeout)
+
+    async def _run(self, command: str, timeout: float) -> str:
         import asyncio
 
         setup = self._ensure_setup()
@@ -297,6 +324,11 @@ class OpenSshRoute:
     async def close(self, grace: float = 0.0) -> None:
         import asyncio
 
+        ahead = [task for task in self._ahead.values() if task is not None]
+        self._ahead.clear()
+        for task in ahead:  # asked for, never needed (no guest was running)
+            task.cancel()
+        await asyncio.gather(*ahead, return_exceptions=True)
         setup, self._setup = self._setup, None
         if setup is None:
             return

@@ -82,6 +82,9 @@ class Host(HostLink):
         Raises VtuiError."""
         ensure_event_loop()
         self._loop = asyncio.get_running_loop()
+        run_ahead = getattr(self.tunnel, "run_ahead", None)
+        if inventory and run_ahead is not None and uptime.remote_applies(self.uri):
+            run_ahead(uptime.REMOTE_COMMAND)  # the guests' start times, beside the opening
         self.status = HostStatus.CONNECTING
         self.publish(Change(self, host_changed=True))
         try:

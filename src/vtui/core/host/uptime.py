@@ -21,6 +21,11 @@ def _system_qemu(uri: str) -> bool:
     return uri.startswith("qemu") and uri.split("?")[0].rstrip("/").endswith("/system")
 
 
+def remote_applies(uri: str) -> bool:
+    """Whether a remote host at `uri` can tell start times (a system QEMU host)."""
+    return _system_qemu(uri) and not is_local(uri)
+
+
 def local_start_time(uri: str, name: str) -> float | None:
     if not (is_local(uri) and _system_qemu(uri)):
         return None
