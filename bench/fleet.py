@@ -44,11 +44,9 @@ def ssh_config(lab: Lab, path: Path, delay: float) -> Path:
             f"nsenter --net={b.netns_path} {sys.executable} -S -I "
             f"{ROOT / 'bench/delay_relay.py'} {delay} {a.ip} 22"
         )
-    else:
-        proxy = (
-            f"nsenter --net={a.netns_path} {sys.executable} -S -I "
-            f"{ROOT / 'bench/delay_relay.py'} 0 {a.ip} 22"
-        )
+    else:  # no delay: the lab's own relay (bash and cat: no interpreter to start)
+        relay = f"exec 3<>/dev/tcp/{a.ip}/22; cat <&3 & cat >&3; kill $!; wait"
+        proxy = f"nsenter --net={a.netns_path} bash -c '{relay}'"
     path.write_text(
         f"Host bench-a\n  HostName {a.ip}\n  User root\n"
         f"  IdentityFile {lab.client_key}\n  UserKnownHostsFile {lab.known_hosts}\n"

@@ -95,16 +95,17 @@ class Fleet(Publisher[Change]):
                 answered(host)  # (a command reads only what it prints: no waiting)
                 await host.connect(inventory=inventory, facts=facts)
             else:
-                # The rows first, a second sample at once (the rates), then the sampler;
-                # what the host is after that, in turn with the samples.
+                # The rows first; once every host has shown its own, a second sample
+                # (the rates) and the sampler; what the host is after that, in turn
+                # with the samples.
                 try:
                     await host.connect(facts=False)
                 finally:
                     answered(host)
+                await asyncio.shield(gate)
                 await host.sample()
                 host.start(just_sampled=True)
                 if facts:
-                    await asyncio.shield(gate)
                     await host.read_facts()
             if inventory:
                 await host.details_known()

@@ -265,9 +265,10 @@ class Host(HostLink):
         """On the loop: insert new guests, drop vanished ones, apply flags."""
         change = Change(self, host_changed=True, guests=result.changed)
         unknown_start = False
+        here = uptime.local_applies(self.uri)  # (once, not once per guest)
         for guest in result.new:
             if guest.active and guest.started_at is None:
-                guest.started_at = self._local_start_time(guest.name)
+                guest.started_at = uptime.local_start_time(self.uri, guest.name) if here else None
                 unknown_start |= guest.started_at is None
             self.guests[guest.uuid] = guest
             change.guests.add(guest.uuid)
@@ -297,9 +298,6 @@ class Host(HostLink):
             if values != (guest.persistent, guest.autostart, guest.has_managed_save):
                 guest.persistent, guest.autostart, guest.has_managed_save = values
                 change.guests.add(uuid)
-
-    def _local_start_time(self, name: str) -> float | None:
-        return uptime.local_start_time(self.uri, name)
 
     def _forget(self, uuid: str) -> None:
         self.guests.pop(uuid, None)

@@ -26,8 +26,13 @@ def remote_applies(uri: str) -> bool:
     return _system_qemu(uri) and not is_local(uri)
 
 
+def local_applies(uri: str) -> bool:
+    """Whether start times of guests on `uri` are in this machine's pid files."""
+    return is_local(uri) and _system_qemu(uri)
+
+
 def local_start_time(uri: str, name: str) -> float | None:
-    if not (is_local(uri) and _system_qemu(uri)):
+    if not local_applies(uri):
         return None
     try:
         return os.stat(f"{PID_DIR}/{name}.pid").st_mtime
