@@ -115,10 +115,12 @@ class HostLink(Publisher[Change], abc.ABC):
         call on it, so a connection is only closed when nothing runs."""
         loop = asyncio.get_running_loop()
         end = loop.time() + CLOSE_GRACE
-        while self._inflight:
-            if loop.time() > end:
+        while self._inflight:  # (waited for, not polled: a command ends as soon as it can)
+            left = end - loop.time()
+            if left <= 0:
                 return False
-            await asyncio.sleep(0.05)
+            running = [asyncio.wrap_future(f) for f in list(self._inflight)]
+            await asyncio.wait(running, timeout=left)
         return True
 
     async def _close_when_idle(self, conn: libvirt.virConnect) -> None:
