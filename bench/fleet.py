@@ -44,9 +44,11 @@ def ssh_config(lab: Lab, path: Path, delay: float) -> Path:
             f"nsenter --net={b.netns_path} {sys.executable} -S -I "
             f"{ROOT / 'bench/delay_relay.py'} {delay} {a.ip} 22"
         )
-    else:  # no delay: the lab's own relay (bash and cat: no interpreter to start)
-        relay = f"exec 3<>/dev/tcp/{a.ip}/22; cat <&3 & cat >&3; kill $!; wait"
-        proxy = f"nsenter --net={a.netns_path} bash -c '{relay}'"
+    else:  # (not the lab's bash relay: without TCP_NODELAY its stalls slow every call)
+        proxy = (
+            f"nsenter --net={a.netns_path} {sys.executable} -S -I "
+            f"{ROOT / 'bench/delay_relay.py'} 0 {a.ip} 22"
+        )
     path.write_text(
         f"Host bench-a\n  HostName {a.ip}\n  User root\n"
         f"  IdentityFile {lab.client_key}\n  UserKnownHostsFile {lab.known_hosts}\n"
