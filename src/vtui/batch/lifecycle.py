@@ -86,7 +86,7 @@ async def open_guest_session(args: argparse.Namespace) -> tuple[Session, Host, G
             add_host_text(fleet, args.host, args)
     finish_fleet(fleet, args)
     session = Session(fleet)  # closed by the caller, or by main if this raises
-    await session.connect(inventory=False)
+    await session.connect(inventory=False, follow_events=getattr(args, "wait", None) is not None)
     host, guest = await find_guest(session, args.guest, session.connected)
     return session, host, guest
 

@@ -116,11 +116,15 @@ class Session:
     def exit_code(self, code: int = 0) -> int:
         return code or (EXIT_UNREACHABLE if self.failures else 0)
 
-    async def connect(self, *, inventory: bool = True, facts: bool = False) -> None:
+    async def connect(
+        self, *, inventory: bool = True, facts: bool = False, follow_events: bool = False
+    ) -> None:
         """Connect every host, reading only what the command needs: the guests
-        (`inventory`, one sample) and what the host is (`facts`)."""
+        (`inventory`, one sample), what the host is (`facts`), and lifecycle events
+        (`follow_events`: for a command that waits for a state)."""
         for host in self.fleet.hosts.values():
             host.paused = True  # samples are taken by the command, not on a timer
+            host.follow_events = follow_events  # (a refresh after each would delay its end)
         failures = await self.fleet.connect_all(inventory=inventory, facts=facts, start=False)
         for exc in failures:
             failed = self.fleet.hosts.get(exc.host or "")

@@ -78,7 +78,10 @@ class Fleet(Publisher[Change]):
         timer = asyncio.get_running_loop().call_later(DETAILS_WAIT, open_gate)
         try:
             results = await asyncio.gather(
-                *(self._connect(h, inventory, facts, start, gate, answered) for h in hosts)
+                *(
+                    self._connect(h, inventory, facts, start, gate, answered, i / len(hosts))
+                    for i, h in enumerate(hosts)
+                )
             )
         finally:
             timer.cancel()
@@ -88,7 +91,7 @@ class Fleet(Publisher[Change]):
         return [r for r in results if r is not None]
 
     async def _connect(
-        self, host: Host, inventory: bool, facts: bool, start: bool, gate, answered
+        self, host: Host, inventory: bool, facts: bool, start: bool, gate, answered, phase
     ) -> VtuiError | None:
         try:
             if not (start and inventory):
@@ -104,7 +107,9 @@ class Fleet(Publisher[Change]):
                     answered(host)
                 await asyncio.shield(gate)
                 await host.sample()
-                host.start(just_sampled=True)
+                # its samples a share of the interval apart from the other hosts': fifty
+                # hosts sampling at the same instant would fight over the CPU every time
+                host.start(first_in=self.interval * (1 + phase))
                 if facts:
                     await host.read_facts()
             if inventory:

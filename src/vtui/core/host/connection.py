@@ -60,6 +60,7 @@ class Host(HostLink):
         self.last_sample_at: float | None = None  # wall clock of the last good sample
         self.sample_seconds = 0.0  # how long the last sample took
         self.paused = False  # a hidden view may stop the sampler
+        self.follow_events = True  # False: a command that does not wait ignores events
         self._sampler = Sampler(self.name)
         self._probe = hostfacts.HostProbe()
         self._flags_dirty = True
@@ -189,15 +190,15 @@ class Host(HostLink):
     def _change(self, **fields: Any) -> Change:
         return Change(self, **fields)
 
-    def start(self, *, just_sampled: bool = False) -> None:
+    def start(self, *, first_in: float = 0.0) -> None:
         """Sample every `interval` seconds, re-armed after each sample (never overlapping);
-        the first one now, or an interval from now when the caller `just_sampled`."""
+        the first one `first_in` seconds from now."""
         if self._poller is None or self._poller.done():
-            self._poller = asyncio.ensure_future(self._poll(just_sampled))
+            self._poller = asyncio.ensure_future(self._poll(first_in))
 
-    async def _poll(self, wait_first: bool = False) -> None:
-        if wait_first:
-            await asyncio.sleep(self.interval)
+    async def _poll(self, first_in: float = 0.0) -> None:
+        if first_in:
+            await asyncio.sleep(first_in)
         while self.status is not HostStatus.CLOSED:
             began = time.monotonic()
             if self.status is HostStatus.CONNECTED and not self.paused:
@@ -312,7 +313,7 @@ class Host(HostLink):
             )
 
     def _on_lifecycle(self, uuid: str, name: str, event: int, detail: int) -> None:
-        if self.status is not HostStatus.CONNECTED:
+        if self.status is not HostStatus.CONNECTED or not self.follow_events:
             return
         guest = self.guests.get(uuid)
         change = Change(self, event=f"{name} {event_name(event)}")
