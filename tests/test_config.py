@@ -202,3 +202,39 @@ async def test_add_target_and_autoconnect():
     await local.connect()  # (the ssh hosts are made up: never connected here)
     assert local.guests
     await fleet.close()
+
+
+def test_writes_keep_the_users_comments_order_and_spacing():
+    path = config.hosts_path()
+    path.parent.mkdir(parents=True)
+    original = (
+        "# my fleet, edited by hand\n"
+        "\n"
+        "[[host]]\n"
+        'name = "web"     # the front end\n'
+        'target = "root@web1"\n'
+        "\n"
+        "# the database, read-only on purpose\n"
+        "[[host]]\n"
+        'target = "admin@db1"\n'
+        'name = "db"\n'
+        "readonly = true\n"
+    )
+    path.write_text(original)
+    config.add(SavedHost("new", "root@new"))
+    text = path.read_text()
+    assert text.startswith(original)  # nothing before the new entry moved
+    assert text.endswith(
+        '[[host]]\nname = "new"\ntarget = "root@new"\nlibvirt = "system"\n'
+        "readonly = false\nautoconnect = false\n"
+    )
+    config.edit("web", SavedHost("web", "root@web2"))
+    text = path.read_text()
+    assert 'target = "root@web2"\n' in text and "# the front end" in text
+    assert "libvirt" not in text.split("# the database")[0]  # defaults not spelled out
+    config.remove("new")
+    assert path.read_text() == original.replace("root@web1", "root@web2") + "\n"
+    config.remove("web")
+    config.remove("db")
+    assert path.read_text().startswith("# my fleet, edited by hand\n")
+    assert config.load() == ([], None)

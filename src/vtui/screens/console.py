@@ -13,7 +13,6 @@ so. While detached, Enter tries again.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import weakref
@@ -37,6 +36,7 @@ from vtui.core.guests.console import (
 )
 from vtui.core.host import Change, Host, HostStatus
 from vtui.core.model import Guest
+from vtui.core.settings import paths
 from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen
 from vtui.widgets.terminal import ESCAPE_KEY, Terminal
 
@@ -86,12 +86,9 @@ async def close_console(app: App, screen: ConsoleScreen) -> None:
 
 
 def default_log_path(host: str, guest: str) -> Path:
-    """$XDG_STATE_HOME/vtui/console/HOST_GUEST_DATE.log"""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "state"
-    )
+    """<state dir>/console/HOST_GUEST_DATE.log (~/.local/state/vtui/console on Linux)"""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{host}_{guest}")
-    return Path(base) / "vtui" / "console" / f"{safe}_{time.strftime('%Y%m%d-%H%M%S')}.log"
+    return paths.console_log_dir() / f"{safe}_{time.strftime('%Y%m%d-%H%M%S')}.log"
 
 
 class ConsoleScreen(Screen):

@@ -1,6 +1,6 @@
-"""Saved hosts, kept in a small TOML file under the XDG config dir.
+"""Saved hosts, kept in a small TOML file in vtui's config dir (settings/paths.py):
 
-    $XDG_CONFIG_HOME/vtui/hosts.toml   (default ~/.config/vtui/hosts.toml)
+    ~/.config/vtui/hosts.toml   (Linux; $XDG_CONFIG_HOME is honoured)
 
     [[host]]
     name = "web1"
@@ -11,6 +11,8 @@
 
 A broken file never stops the app: `load` returns no hosts plus a VtuiError naming
 the file and line, and every write refuses to replace a file it could not read.
+Writes edit the file in place with tomlkit: the user's comments, order and spacing
+survive an add, edit or remove from the connections screen.
 """
 
 from __future__ import annotations
@@ -18,10 +20,16 @@ from __future__ import annotations
 import os
 import tempfile
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import tomlkit
+from tomlkit.items import AoT, Table
+from tomlkit.toml_document import TOMLDocument
+
 from vtui.core.errors import VtuiError
+from vtui.core.settings import paths
 
 LIBVIRT_PATHS = ("system", "session")
 
@@ -35,13 +43,15 @@ class SavedHost:
     autoconnect: bool = False
 
 
-def config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "vtui"
+DEFAULTS = SavedHost(name="", target="")
+
+
+FIELDS = ("name", "target", "libvirt", "readonly", "autoconnect")
+HEADER = "# vtui saved hosts: edit here or with the connections screen (key C)\n"
 
 
 def hosts_path() -> Path:
-    return config_dir() / "hosts.toml"
+    return paths.hosts_file()
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -115,11 +125,9 @@ def validate(host: SavedHost, existing: list[SavedHost], *, old_name: str | None
 
 
 # -- writing -------------------------------------------------------------------------------
-def save(hosts: list[SavedHost], path: Path | None = None) -> None:
+def _write_atomically(path: Path, text: str) -> None:
     """Replace the file atomically (a crash never leaves half a file)."""
-    path = path or hosts_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = render(hosts)
     fd, tmp = tempfile.mkstemp(prefix=".hosts-", suffix=".toml", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -130,67 +138,83 @@ def save(hosts: list[SavedHost], path: Path | None = None) -> None:
         raise
 
 
-def render(hosts: list[SavedHost]) -> str:
-    lines = ["# vtui saved hosts: edit here or with the connections screen (key C)", ""]
-    for host in hosts:
-        lines += [
-            "[[host]]",
-            f"name = {_toml_string(host.name)}",
-            f"target = {_toml_string(host.target)}",
-            f"libvirt = {_toml_string(host.libvirt)}",
-            f"readonly = {_toml_bool(host.readonly)}",
-            f"autoconnect = {_toml_bool(host.autoconnect)}",
-            "",
-        ]
-    return "\n".join(lines)
+def _table(host: SavedHost) -> Table:
+    table = tomlkit.table()
+    for key in FIELDS:
+        table.add(key, getattr(host, key))
+    return table
 
 
-def _toml_bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _toml_string(value: str) -> str:
-    """A TOML basic string: quotes, backslashes and control characters escaped."""
-    out = []
-    for ch in value:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def _load_for_change(path: Path | None) -> list[SavedHost]:
+def _edit(path: Path | None, change: Callable[[TOMLDocument, list[SavedHost]], None]) -> None:
+    """Load (refusing a file with errors), let `change` edit the document, write it back."""
+    path = path or hosts_path()
     hosts, error = load(path)
     if error is not None:
         raise VtuiError(f"not changing a file that has errors; fix it first: {error.message}")
-    return hosts
+    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    document = tomlkit.parse(text)
+    change(document, hosts)
+    _write_atomically(path, tomlkit.dumps(document))
+
+
+def _host_tables(document: TOMLDocument) -> AoT:
+    tables = document.get("host")
+    if tables is None:
+        tables = tomlkit.aot()
+        document.append("host", tables)
+    return tables
+
+
+def save(hosts: list[SavedHost], path: Path | None = None) -> None:
+    """Make the file hold exactly `hosts` (in order), keeping its other contents."""
+
+    def change(document: TOMLDocument, _old: list[SavedHost]) -> None:
+        if "host" in document:
+            del document["host"]
+        if hosts:
+            tables = _host_tables(document)
+            for host in hosts:
+                tables.append(_table(host))
+
+    _edit(path, change)
 
 
 def add(host: SavedHost, path: Path | None = None) -> list[SavedHost]:
-    hosts = _load_for_change(path)
-    validate(host, hosts)
-    hosts.append(host)
-    save(hosts, path)
-    return hosts
+    def change(document: TOMLDocument, hosts: list[SavedHost]) -> None:
+        validate(host, hosts)
+        tables = _host_tables(document)
+        table = _table(host)
+        if len(tables):
+            table.trivia.indent = "\n"  # a blank line between the last entry and ours
+        tables.append(table)
+
+    _edit(path, change)
+    return load(path)[0]
 
 
 def edit(old_name: str, host: SavedHost, path: Path | None = None) -> list[SavedHost]:
-    hosts = _load_for_change(path)
-    index = _index_of(hosts, old_name)
-    validate(host, hosts, old_name=old_name)
-    hosts[index] = host
-    save(hosts, path)
-    return hosts
+    def change(document: TOMLDocument, hosts: list[SavedHost]) -> None:
+        index = _index_of(hosts, old_name)
+        validate(host, hosts, old_name=old_name)
+        table = _host_tables(document)[index]
+        for key in FIELDS:
+            value = getattr(host, key)
+            if key in table or value != getattr(DEFAULTS, key, None):
+                table[key] = value  # replaced in place: a comment on the line stays
+
+    _edit(path, change)
+    return load(path)[0]
 
 
 def remove(name: str, path: Path | None = None) -> list[SavedHost]:
-    hosts = _load_for_change(path)
-    del hosts[_index_of(hosts, name)]
-    save(hosts, path)
-    return hosts
+    def change(document: TOMLDocument, hosts: list[SavedHost]) -> None:
+        tables = _host_tables(document)
+        del tables[_index_of(hosts, name)]
+        if not len(tables):
+            del document["host"]  # else tomlkit writes `host = []` at the top
+
+    _edit(path, change)
+    return load(path)[0]
 
 
 def find(name: str, hosts: list[SavedHost]) -> SavedHost | None:
