@@ -8,7 +8,12 @@ import pytest
 from textual.pilot import Pilot
 
 from vtui.app import VtuiApp
-from vtui.core.migration import MigrationJob, MigrationJobs, MigrationOptions
+from vtui.core.migration import (
+    MigrationJob,
+    MigrationJobs,
+    MigrationOptions,
+    MigrationProgress,
+)
 from vtui.core.settings import saved_hosts
 from vtui.core.settings.saved_hosts import SavedHost
 from vtui.core.uri import demo_uri
@@ -37,6 +42,8 @@ async def loaded(app: VtuiApp, pilot: Pilot, guests: int = 25) -> None:
     await wait_loaded(app, pilot)
     for host in app.fleet.hosts.values():  # no live refresh while the picture is taken
         host.paused = True
+    # The first row, whichever host answered first (the selection stays where it landed).
+    app.fleet_screen.table.select_row(0)
     await pilot.pause(0.2)
 
 
@@ -129,6 +136,20 @@ def test_migration_progress_screen(snap_compare):
         src, dst = app.fleet.hosts["demo"], app.fleet.hosts["demo#2"]
         guest = app.fleet.find_guest("web-01", host="demo")
         job = MigrationJob(1, src, guest, dst, MigrationOptions(), [])  # never launched
+        job.progress = MigrationProgress(  # halfway: a determinate bar draws the same each time
+            phase="copying memory",
+            elapsed=12.0,
+            data_total=4 << 30,
+            data_processed=2 << 30,
+            data_remaining=2 << 30,
+            memory_total=4 << 30,
+            memory_processed=2 << 30,
+            memory_remaining=2 << 30,
+            transfer_bps=170 << 20,
+            iteration=1,
+            expected_downtime_ms=300,
+            eta=12.0,
+        )
         return MigrationProgressScreen(job)
 
     assert snapshot_over_main(snap_compare, progress, uris=[demo_uri(), demo_uri()])
