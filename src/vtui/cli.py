@@ -1,4 +1,8 @@
-"""`vtui` entry point: the interactive app, or a batch subcommand."""
+"""`vtui` entry point: the interactive app, or a batch subcommand.
+
+The TUI and the batch commands share one definition of their options (hosts, URIs,
+--demo, --readonly, --ssh-config, --timeout, the log): vtui.batch.parsing.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import sys
 
 from vtui import __version__
+from vtui.batch.parsing import add_connection_options, configure_logging, positive_float
 from vtui.core.uri import default_uri, demo_uri
 
 
@@ -15,34 +20,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Keyboard-driven terminal console for libvirt.",
         epilog="Batch commands: vtui list|top|host|start|shutdown|... --help",
     )
-    parser.add_argument(
-        "hosts",
-        nargs="*",
-        metavar="HOST",
-        help="saved host, ssh target (user@host) or ~/.ssh/config alias",
-    )
-    parser.add_argument(
-        "-c",
-        "--connect",
-        action="append",
-        default=[],
-        metavar="URI",
-        help="libvirt URI to open (repeatable)",
-    )
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="open the shipped demo host (libvirt's test driver, no hypervisor)",
-    )
-    parser.add_argument(
-        "--readonly",
-        "-r",
-        action="store_true",
-        help="open read-only connections; actions are refused",
-    )
+    add_connection_options(parser, positional_hosts=True)
     parser.add_argument(
         "--interval",
-        type=float,
+        type=positive_float,
         default=2.0,
         metavar="SECONDS",
         help="refresh interval (default 2)",
@@ -69,37 +50,42 @@ def main(argv: list[str] | None = None) -> int:
 
         return batch_main(argv)
     args = _parser().parse_args(argv)
-    if args.interval <= 0:
-        print("vtui: --interval must be a positive number of seconds", file=sys.stderr)
-        return 2
+    notes: list[str] = []
+    problem = configure_logging(args)
+    if problem:
+        notes.append(problem)
 
     from vtui.core.errors import VtuiError
     from vtui.core.fleet import Fleet
     from vtui.core.fleet.targets import add_target, autoconnect_hosts
     from vtui.screens.dialogs import AppAsker
 
-    fleet = Fleet(interval=args.interval, readonly=args.readonly)
+    fleet = Fleet(interval=args.interval, readonly=args.readonly, connect_timeout=args.timeout)
     asker = AppAsker()  # host keys and passphrases are asked inside the app, once it runs
     readonly = True if args.readonly else None
-    notes: list[str] = []
     try:
         # -c URIs go through add_target too: qemu+ssh:// then uses our SSH layer
         for target in [*args.connect, *args.hosts]:
-            add_target(fleet, target, readonly=readonly, asker=asker)
+            add_target(fleet, target, readonly=readonly, asker=asker, ssh_config=args.ssh_config)
     except VtuiError as exc:
         print(f"vtui: {exc}", file=sys.stderr)
         return 2
     if args.demo:
         fleet.add(demo_uri(), readonly=readonly)
     if not fleet.hosts:
-        _hosts, errors = autoconnect_hosts(fleet, asker=asker)
-        notes = [str(e) for e in errors]
+        _hosts, errors = autoconnect_hosts(fleet, asker=asker, ssh_config=args.ssh_config)
+        notes += [str(e) for e in errors]
     if not fleet.hosts:
         fleet.add(default_uri())
 
     from vtui.app import VtuiApp
+    from vtui.core.settings import preferences
+    from vtui.keymap import load_keymap
 
-    app = VtuiApp(fleet, asker=asker, notes=notes)
+    prefs = preferences.load()
+    keymap = load_keymap(prefs)
+    notes += prefs.problems
+    app = VtuiApp(fleet, asker=asker, notes=notes, keymap=keymap)
     asker.app = app
     app.run()
     return 0

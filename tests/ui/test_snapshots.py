@@ -47,6 +47,12 @@ async def loaded(app: VtuiApp, pilot: Pilot, guests: int = 25) -> None:
     await pilot.pause(0.2)
 
 
+async def settled(pilot: Pilot) -> None:
+    """Whatever a screen does when it appears (focus, highlight, scroll) is over."""
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.3)
+
+
 @pytest.mark.parametrize("size", [PHONE, (160, 50)], ids=["80x24", "160x50"])
 def test_main_screen(snap_compare, size):
     app = demo_app()
@@ -64,7 +70,7 @@ def snapshot_over_main(snap_compare, make_screen, *, uris: list[str] | None = No
     async def run_before(pilot):
         await loaded(app, pilot)
         await app.push_screen(make_screen(app))
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     return snap_compare(app, terminal_size=PHONE, run_before=run_before)
 
@@ -183,6 +189,6 @@ def test_dialogs_do_not_restyle_each_other(snap_compare):
         app.pop_screen()
         await app.push_screen(migrate_form(app))
         await app.push_screen(ConfirmScreen("Force off web-01", "Like pulling the power cord."))
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=PHONE, run_before=run_before)

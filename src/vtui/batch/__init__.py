@@ -27,6 +27,7 @@ from .parsing import (
     EXIT_UNREACHABLE,
     EXIT_USAGE,
     UsageError,
+    configure_logging,
 )
 from .session import Unreachable, close_leftover_sessions
 
@@ -67,6 +68,9 @@ def main(argv: list[str]) -> int:
         return EXIT_USAGE
     except SystemExit as exc:  # --help printed its text
         return exc.code if isinstance(exc.code, int) else 0
+    problem = configure_logging(args)
+    if problem:
+        error_line(f"warning: {problem}")
     code = _run(command, args)
     _exit_if_stuck(before, code)
     return code

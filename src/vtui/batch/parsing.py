@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from vtui.core import logs
+from vtui.core.host import CONNECT_TIMEOUT
+from vtui.core.logs import LEVELS
+from vtui.core.settings import paths
 from vtui.core.states import FILTER_STATES
 
 EXIT_OK = 0
@@ -64,7 +69,8 @@ def positive_int(text: str) -> int:
 
 
 def add_connection_options(parser: argparse.ArgumentParser, *, positional_hosts: bool) -> None:
-    """How every command picks its hosts; none given means the default URI."""
+    """How every command (and the TUI) picks its hosts, none meaning the default URI;
+    plus the log options, which every command has too."""
     group = parser.add_argument_group("hosts")
     if positional_hosts:
         group.add_argument(
@@ -99,10 +105,33 @@ def add_connection_options(parser: argparse.ArgumentParser, *, positional_hosts:
     group.add_argument(
         "--timeout",
         type=positive_float,
-        default=10.0,
+        default=CONNECT_TIMEOUT,
         metavar="SECONDS",
-        help="give up connecting to a host after this long (default 10)",
+        help=f"give up connecting to a host after this long (default {CONNECT_TIMEOUT:g})",
     )
+    add_logging_options(parser)
+
+
+def add_logging_options(parser: argparse.ArgumentParser) -> None:
+    """Where failures are written in full (the screen or stderr shows one line)."""
+    group = parser.add_argument_group("log")
+    group.add_argument(
+        "--log-level",
+        choices=LEVELS,
+        default="info",
+        help="what goes into the log file (default info)",
+    )
+    group.add_argument(
+        "--log-file",
+        metavar="FILE",
+        type=Path,
+        help=f"the log file (default {paths.log_file()}, rotated)",
+    )
+
+
+def configure_logging(args: argparse.Namespace) -> str | None:
+    """Start the log the options ask for; why it cannot be written, or None."""
+    return logs.configure(args.log_level, args.log_file or paths.log_file())
 
 
 def add_rate_options(parser: argparse.ArgumentParser) -> None:

@@ -14,6 +14,7 @@ from vtui.core.guests.lifecycle import ACTIONS, delete_guest, refusal, run_actio
 from vtui.core.host import Change, Host, HostStatus
 from vtui.core.model import Guest
 from vtui.core.states import FILTER_STATES
+from vtui.failures import ReportsWorkerFailures
 from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen
 from vtui.screens.host import HostScreen
 from vtui.widgets.guest_columns import COLUMNS
@@ -29,7 +30,7 @@ LOSSES = {
 }
 
 
-class FleetScreen(Screen):
+class FleetScreen(ReportsWorkerFailures, Screen):
     CSS_PATH = "fleet.tcss"
     BINDINGS = [
         Binding("s", "guest('start')", "Start", id="guest.start"),
@@ -366,7 +367,12 @@ class FleetScreen(Screen):
             if action_id.startswith("autostart"):
                 self.table.sync([guest])
 
-        self.run_worker(work(), group="actions", exit_on_error=False)
+        self.run_worker(
+            work(),
+            group="actions",
+            description=f"{ACTIONS[action_id].label} {guest.name} on {host.name}",
+            exit_on_error=False,
+        )
 
     def action_delete(self) -> None:
         target = self._target()
@@ -377,7 +383,12 @@ class FleetScreen(Screen):
         if why:
             self.notify(why, severity="warning")
             return
-        self.run_worker(self._delete(host, guest), group="actions", exit_on_error=False)
+        self.run_worker(
+            self._delete(host, guest),
+            group="actions",
+            description=f"delete {guest.name} on {host.name}",
+            exit_on_error=False,
+        )
 
     async def _delete(self, host: Host, guest: Guest) -> None:
         try:

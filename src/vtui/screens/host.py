@@ -8,10 +8,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
 from vtui.core.host import Change, Host
+from vtui.failures import ReportsWorkerFailures
 from vtui.widgets.host_panel import HostPanel
 
 
-class HostScreen(Screen):
+class HostScreen(ReportsWorkerFailures, Screen):
     DEFAULT_CSS = """
     HostScreen HostPanel { height: auto; padding: 1 2; }
     HostScreen Sparkline { height: 4; margin: 0 2; }

@@ -56,8 +56,8 @@ class HostList(ScrollView, can_focus=True):
     """
     COMPONENT_CLASSES = {"host-list--cursor"}
     BINDINGS = [
-        Binding("up", "move(-1)", show=False),
-        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", "Up", show=False, id="hosts.up"),
+        Binding("down", "move(1)", "Down", show=False, id="hosts.down"),
         Binding("space", "collapse", "Collapse host", id="hosts.collapse"),
         Binding("enter", "open", "Host details", id="hosts.open"),
     ]

@@ -213,8 +213,14 @@ class Terminal(Widget, can_focus=True):
 
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text()
     BINDINGS = [
-        Binding("shift+pageup", "scroll_back", "scroll back", show=False),
-        Binding("shift+pagedown", "scroll_forward", "scroll forward", show=False),
+        Binding("shift+pageup", "scroll_back", "scroll back", show=False, id="console.scroll_back"),
+        Binding(
+            "shift+pagedown",
+            "scroll_forward",
+            "scroll forward",
+            show=False,
+            id="console.scroll_forward",
+        ),
     ]
 
     def __init__(
@@ -231,6 +237,10 @@ class Terminal(Widget, can_focus=True):
         self.send = send
         # keys left to the screen's bindings (escape back to vtui, a menu, ...)
         self.reserved_keys = {ESCAPE_KEY, "shift+pageup", "shift+pagedown", *reserved_keys}
+        # ...and the default keys of those bindings: Textual drops a binding whose key a
+        # focused widget claims *before* the user's keymap moves it elsewhere, so they are
+        # never claimed here; once moved away, such a key reaches the guest in _on_key.
+        self.binding_defaults = set(self.reserved_keys)
         self.pyte_screen = _PyteScreen(80, 24, history, self._reply)
         self._stream = pyte.ByteStream(self.pyte_screen)
         self._strips: dict[int, tuple[int, Strip]] = {}  # y -> (cursor x or -1, strip)
@@ -388,7 +398,7 @@ class Terminal(Widget, can_focus=True):
     def check_consume_key(self, key: str, character: str | None) -> bool:
         # Claiming a key hides the app's and screen's bindings for it (even priority
         # ones like ctrl+q and ctrl+p): Ctrl keys belong to the guest.
-        return key not in self.reserved_keys
+        return key not in self.reserved_keys and key not in self.binding_defaults
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key in self.reserved_keys:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Iterator
 
 from vtui.core.errors import VtuiError
-from vtui.core.host import Change, Host, Tunnel
+from vtui.core.host import CONNECT_TIMEOUT, Change, Host, Tunnel
 from vtui.core.listeners import Publisher
 from vtui.core.model import Guest
 from vtui.core.uri import display_name
@@ -15,10 +15,17 @@ from vtui.core.uri import display_name
 class Fleet(Publisher[Change]):
     """Publishes every Change of every host."""
 
-    def __init__(self, *, interval: float = 2.0, readonly: bool = False):
+    def __init__(
+        self,
+        *,
+        interval: float = 2.0,
+        readonly: bool = False,
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ):
         super().__init__()
         self.interval = interval
         self.readonly = readonly
+        self.connect_timeout = connect_timeout  # for each host, and its SSH tunnel
         self.hosts: dict[str, Host] = {}
 
     def add(
@@ -39,6 +46,7 @@ class Fleet(Publisher[Change]):
             uri,
             name=label,
             interval=self.interval,
+            connect_timeout=self.connect_timeout,
             tunnel=tunnel,
             readonly=self.readonly if readonly is None else readonly,
         )

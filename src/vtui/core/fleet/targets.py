@@ -146,7 +146,7 @@ def add_target(
         )
         from vtui.core.ssh.tunnel import SshTunnel  # asyncssh is only imported when a host needs it
 
-        tunnel = SshTunnel(target, asker)
+        tunnel = SshTunnel(target, asker, timeout=fleet.connect_timeout)
     return fleet.add(spec.uri, name=spec.name, readonly=ro, tunnel=tunnel)
 
 

@@ -26,6 +26,7 @@ from vtui.core.model import Guest, HostFacts
 from vtui.core.states import EVENT_STATE, event_name
 from vtui.core.uri import display_name
 
+CONNECT_TIMEOUT = 15.0  # seconds a host gets to answer when connecting (--timeout)
 FLAGS_EVERY = 60.0  # seconds between re-reads of persistent/autostart/managed-save flags
 KEEPALIVE = (5, 3)  # seconds between probes, missed probes before the link is dead
 
@@ -38,7 +39,7 @@ class Host(HostLink):
         name: str | None = None,
         readonly: bool = False,
         interval: float = 2.0,
-        connect_timeout: float = 15.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
         tunnel: Tunnel | None = None,
     ):
         super().__init__(name or display_name(uri), tunnel)

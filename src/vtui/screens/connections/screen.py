@@ -17,13 +17,14 @@ from vtui.core.host import Host, HostStatus
 from vtui.core.settings import saved_hosts as config
 from vtui.core.settings.saved_hosts import SavedHost
 from vtui.core.ssh.target import Asker
+from vtui.failures import ReportsWorkerFailures
 from vtui.screens.connections.form import HostForm
 from vtui.screens.dialogs import AppAsker, ConfirmScreen
 
 BUSY = (HostStatus.CONNECTED, HostStatus.CONNECTING, HostStatus.DISCONNECTED)
 
 
-class ConnectionsScreen(Screen):
+class ConnectionsScreen(ReportsWorkerFailures, Screen):
     """The saved hosts and whether each is in the fleet right now."""
 
     CSS_PATH = "connections.tcss"
@@ -195,7 +196,12 @@ class ConnectionsScreen(Screen):
             return
         self.say(f"connecting to {current.name}...")
         # An app worker: the connection goes on when this screen is closed.
-        self.app.run_worker(self._connect(host), group="connect", exit_on_error=False)
+        self.app.run_worker(
+            self._connect(host),
+            group="connect",
+            description=f"connect to {host.name}",
+            exit_on_error=False,
+        )
 
     async def _connect(self, host: Host) -> None:
         try:

@@ -15,10 +15,12 @@ from typing import TypeVar
 
 from textual.screen import ModalScreen
 
+from vtui.failures import ReportsWorkerFailures
+
 ResultType = TypeVar("ResultType")
 
 
-class Dialog(ModalScreen[ResultType]):
+class Dialog(ReportsWorkerFailures, ModalScreen[ResultType]):
     DEFAULT_CSS = """
     Dialog { align: center middle; }
     Dialog > .dialog {

@@ -206,7 +206,13 @@ class MigrateScreen(Dialog[MigrationJob | None]):
         if event.button.id == "check":
             self.action_check()
         elif event.button.id == "migrate":
-            self.run_worker(self._start(), group="migrate", exclusive=True, exit_on_error=False)
+            self.run_worker(
+                self._start(),
+                group="migrate",
+                description=f"migrate {self.guest.name}",
+                exclusive=True,
+                exit_on_error=False,
+            )
         elif event.button.id in ("close", "close-view"):
             self.action_close()
 
@@ -225,7 +231,11 @@ class MigrateScreen(Dialog[MigrationJob | None]):
             return
         self.query_one("#checks", Static).update("[dim]checking...[/]")
         self.run_worker(
-            self._check(options, dst), group="check", exclusive=True, exit_on_error=False
+            self._check(options, dst),
+            group="check",
+            description=f"check the migration of {self.guest.name}",
+            exclusive=True,
+            exit_on_error=False,
         )
 
     def show_errors(self, errors: list[str]) -> None:

@@ -140,7 +140,11 @@ def ask_cancel(app, job: MigrationJob) -> None:
 
     def answered(answer: tuple[bool, bool] | None) -> None:
         if answer and answer[0]:
-            app.run_worker(cancel(), exit_on_error=False)
+            app.run_worker(
+                cancel(),
+                description=f"cancel the migration of {job.guest_name}",
+                exit_on_error=False,
+            )
 
     app.push_screen(
         ConfirmScreen(

@@ -1,0 +1,69 @@
+"""The command palette (Ctrl+P): what applies where the user is.
+
+Textual's palette lists the app's system commands; `screen_commands` adds the ones of
+the screen the palette was opened from. On the main screen that is every action that
+applies to the selected guest (Start only for a stopped guest, nothing that changes
+state on a read-only host), the open consoles, sorting, filters and the other screens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from vtui.core.guests.lifecycle import ACTIONS, refusal
+from vtui.screens.console import open_consoles
+from vtui.screens.fleet import FleetScreen
+
+
+def screen_commands(app: App, screen: Screen) -> Iterator[SystemCommand]:
+    if isinstance(screen, FleetScreen):
+        yield from fleet_commands(app, screen)
+
+
+def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
+    guest = fs.table.selected_guest
+    if guest is not None:
+        host = fs.fleet.hosts.get(guest.host)
+        readonly = host.readonly if host else True
+        for action in ACTIONS.values():
+            if refusal(action, guest, readonly) is not None:
+                continue
+            if action.id == "undefine":
+                yield SystemCommand(
+                    f"Delete {guest.name}",
+                    "undefine the guest, optionally with its storage",
+                    fs.action_delete,
+                )
+            else:
+                yield SystemCommand(
+                    f"{action.label.capitalize()} {guest.name}",
+                    f"on {guest.host}",
+                    lambda a=action.id: fs.action_guest(a),
+                )
+        yield SystemCommand(f"Migrate {guest.name}", "to another connected host", fs.action_migrate)
+        yield SystemCommand(
+            f"Console of {guest.name}", "serial console (Ctrl+] returns)", fs.action_console
+        )
+    for console in open_consoles(app):
+        yield SystemCommand(
+            f"Switch to console of {console.guest_name}",
+            f"on {console.host.name}",
+            lambda c=console: app.push_screen(c),
+        )
+    for key, label in (("cpu", "CPU"), ("mem", "memory"), ("name", "name")):
+        yield SystemCommand(
+            f"Sort by {label}", "in the guest table", lambda k=key: fs.action_sort(k)
+        )
+    yield SystemCommand(
+        "Filter guests by state", "running, paused, shut off...", fs.action_state_menu
+    )
+    yield SystemCommand("Migration jobs", "progress, cancel, results", fs.action_jobs)
+    yield SystemCommand(
+        "Hosts and connections", "add, edit, remove, connect saved hosts", app.action_connections
+    )
+    yield SystemCommand(
+        "Host details", "facts and load of the selected guest's host", fs.action_host_details
+    )
