@@ -28,8 +28,9 @@ class VtuiApp(ReportsWorkerFailures, App):
     TITLE = "vtui"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("C", "connections", "Hosts", id="app.connections"),
+        Binding("C", "connections", "Hosts", id="app.connections", show=False),
     ]
 
     def __init__(
@@ -83,6 +84,12 @@ class VtuiApp(ReportsWorkerFailures, App):
 
         if not isinstance(self.screen, ConnectionsScreen):
             self.push_screen(ConnectionsScreen(self.fleet, asker=self.asker))
+
+    def action_help(self) -> None:
+        from vtui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
 
     async def on_unmount(self) -> None:
         await self.fleet.close()

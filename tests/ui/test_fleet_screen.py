@@ -128,7 +128,7 @@ async def test_delete_with_storage_after_confirmation():
         select(app, "staging-web-01")  # shut off, one disk volume
         await pilot.press("D")
         await wait_for(lambda: isinstance(app.screen, ConfirmScreen), pilot)
-        assert app.screen.option and "/var/lib/libvirt/images/" in app.screen.option
+        assert app.screen.option and "/var/lib/libvirt/images/" in " ".join(app.screen.items)
         await pilot.click("#option")
         await pilot.press("y")
         await wait_for(lambda: "staging-web-01" not in shown_names(app), pilot)

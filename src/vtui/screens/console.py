@@ -22,6 +22,7 @@ from pathlib import Path
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -138,7 +139,7 @@ class ConsoleScreen(ReportsWorkerFailures, Screen):
                 ("console.menu", MENU_KEY, "menu"),
             )
         )
-        self.query_one("#console-keys", Static).update(keys)
+        self.query_one("#console-keys", Static).update(Content(keys))
         self._source = getattr(self.app, "fleet", None) or self.host
         self._source.subscribe(self._guest_changed)
         self._show_status("connecting")
@@ -384,7 +385,7 @@ class ConsoleScreen(ReportsWorkerFailures, Screen):
         device = f" · {self.device}" if self.device else ""
         log = " · logging" if self.log_path else ""
         title = self.query_one("#console-title", Static)
-        title.update(f"{self.guest_name} on {self.host.name}{device} · {status}{log}")
+        title.update(Content(f"{self.guest_name} on {self.host.name}{device} · {status}{log}"))
         title.set_class(status != "attached", "-detached")
 
     async def detach(self) -> None:

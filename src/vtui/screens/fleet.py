@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Sparkline, Static
 
@@ -17,11 +19,14 @@ from vtui.core.states import FILTER_STATES
 from vtui.failures import ReportsWorkerFailures
 from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen
 from vtui.screens.host import HostScreen
+from vtui.widgets.cells import clip
 from vtui.widgets.guest_columns import COLUMNS
 from vtui.widgets.guest_table import GuestTable
 from vtui.widgets.host_list import HostList
 from vtui.widgets.host_panel import HostPanel
 
+# Actions whose binding shows only when it applies to the selected guest.
+GATED = {"guest", "delete", "toggle_autostart", "console", "migrate"}
 # What a destructive action loses, said in the confirmation.
 LOSSES = {
     "reset": "Like pressing the reset button: anything the guest has not written to disk is lost.",
@@ -30,28 +35,40 @@ LOSSES = {
 }
 
 
+def gated(key: str, action: str, label: str, binding_id: str, show: bool = True) -> list[Binding]:
+    """A guest action's binding, and its hidden twin on the same key: when check_action
+    hides the first (it does not apply to the selected guest), the twin runs the action
+    anyway, which refuses with the reason instead of the key doing nothing."""
+    return [
+        Binding(key, action, label, id=binding_id, show=show),
+        Binding(key, f"anyway({action!r})", label, id=binding_id, show=False),
+    ]
+
+
 class FleetScreen(ReportsWorkerFailures, Screen):
     CSS_PATH = "fleet.tcss"
     BINDINGS = [
-        Binding("s", "guest('start')", "Start", id="guest.start"),
-        Binding("d", "guest('shutdown')", "Shut down", id="guest.shutdown"),
-        Binding("r", "guest('reboot')", "Reboot", id="guest.reboot"),
-        Binding("R", "guest('reset')", "Reset", id="guest.reset", show=False),
-        Binding("F", "guest('destroy')", "Force off", id="guest.destroy"),
-        Binding("p", "guest('suspend')", "Pause", id="guest.suspend"),
-        Binding("u", "guest('resume')", "Resume", id="guest.resume"),
-        Binding("w", "guest('managedsave')", "Save", id="guest.managedsave", show=False),
-        Binding("a", "toggle_autostart", "Autostart", id="guest.autostart", show=False),
-        Binding("D,delete", "delete", "Delete", id="guest.delete", show=False),
+        # Guest actions: the footer shows those that apply to the selected guest (see
+        # check_action); each has a hidden twin on the same key that says why not.
+        *gated("s", "guest('start')", "Start", "guest.start"),
+        *gated("d", "guest('shutdown')", "Shutdown", "guest.shutdown"),
+        *gated("r", "guest('reboot')", "Reboot", "guest.reboot", show=False),
+        *gated("R", "guest('reset')", "Reset", "guest.reset", show=False),
+        *gated("F", "guest('destroy')", "Force off", "guest.destroy"),
+        *gated("p", "guest('suspend')", "Pause", "guest.suspend"),
+        *gated("u", "guest('resume')", "Resume", "guest.resume"),
+        *gated("w", "guest('managedsave')", "Save", "guest.managedsave", show=False),
+        *gated("a", "toggle_autostart", "Autostart", "guest.autostart", show=False),
+        *gated("D,delete", "delete", "Delete", "guest.delete"),
+        *gated("c", "console", "Console", "guest.console"),
+        *gated("m", "migrate", "Migrate", "guest.migrate"),
         Binding("P", "sort('cpu')", "Sort CPU", id="sort.cpu", show=False),
         Binding("M", "sort('mem')", "Sort mem", id="sort.mem", show=False),
         Binding("N", "sort('name')", "Sort name", id="sort.name", show=False),
-        Binding("o", "sort_menu", "Sort", id="sort.menu"),
+        Binding("o", "sort_menu", "Sort", id="sort.menu", show=False),
         Binding("slash", "filter", "Filter", id="filter.text"),
-        Binding("f", "state_menu", "State", id="filter.state"),
-        Binding("i", "host_details", "Host", id="host.details"),
-        Binding("c", "console", "Console", id="guest.console"),
-        Binding("m", "migrate", "Migrate", id="guest.migrate"),
+        Binding("f", "state_menu", "State", id="filter.state", show=False),
+        Binding("i", "host_details", "Host", id="host.details", show=False),
         Binding("J", "jobs", "Jobs", id="app.jobs", show=False),
         Binding("O", "consoles", "Consoles", id="app.consoles", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="filter.clear", show=False),
@@ -62,6 +79,7 @@ class FleetScreen(ReportsWorkerFailures, Screen):
         self.fleet = fleet
         self.last_event = ""
         self._pending: dict[str, tuple[set[str], set[str]]] = {}  # while hidden
+        self._keys_for: tuple | None = None  # what the footer's keys were computed for
 
     def compose(self) -> ComposeResult:
         yield HostPanel(id="host-panel")
@@ -76,7 +94,7 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             placeholder="filter by name or host (Enter to apply, Esc to clear)", id="filter"
         )
         yield Static("", id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def table(self) -> GuestTable:
@@ -109,6 +127,21 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             self._show_hosts()
         self._show_history()
         self._show_status()
+        self._refresh_keys()
+
+    def _refresh_keys(self) -> None:
+        """Redraw the footer when what applies to the selected guest may have changed
+        (its state, its host's link), not on every sample."""
+        guest = self.table.selected_guest
+        connected = sum(h.status is HostStatus.CONNECTED for h in self.fleet.hosts.values())
+        now = None
+        if guest is not None:
+            host = self.fleet.hosts.get(guest.host)
+            link = (host.status, host.readonly) if host is not None else None
+            now = (guest.host, guest.uuid, guest.state, guest.persistent, guest.autostart, link)
+        if (now, connected) != self._keys_for:
+            self._keys_for = (now, connected)
+            self.refresh_bindings()
 
     def _sync_host(self, host: Host, changed: set[str], removed: set[str]) -> None:
         """Hand one host's changed and removed UUIDs to the table."""
@@ -133,6 +166,10 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             host = self.fleet.hosts.get(name)
             if host is not None:
                 self._sync_host(host, changed, removed)
+        # a host dropped from the fleet meanwhile takes its rows with it
+        gone = [key for key in self.table.guests if key[0] not in self.fleet.hosts]
+        if gone:
+            self.table.sync([], gone)
         self._show_hosts()
         self._show_history()
         self._show_status()
@@ -161,6 +198,44 @@ class FleetScreen(ReportsWorkerFailures, Screen):
     def on_host_list_selected(self, event: HostList.Selected) -> None:
         self.app.push_screen(HostScreen(event.host))
 
+    def on_host_list_retry(self, event: HostList.Retry) -> None:
+        host = event.host
+
+        async def retry() -> None:
+            self.notify(f"{host.name}: connecting...", timeout=3)
+            try:
+                await host.connect()
+            except VtuiError as exc:
+                self.notify(str(exc), severity="error", timeout=10)
+                return
+            host.start()
+            self.notify(f"{host.name}: connected, {len(host.guests)} guests", timeout=4)
+
+        self.run_worker(retry(), description=f"connect to {host.name}", exit_on_error=False)
+
+    def on_host_list_remove(self, event: HostList.Remove) -> None:
+        host = event.host
+
+        def remove() -> None:
+            self.run_worker(
+                self.fleet.remove(host.name),
+                description=f"remove {host.name}",
+                exit_on_error=False,
+            )
+
+        if host.status is not HostStatus.CONNECTED:
+            remove()
+            return
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Remove {host.name} from this session?",
+                f"vtui disconnects from {host.name} and stops showing its guests (they keep "
+                "running). A saved host stays saved: C connects it again.",
+                yes="Remove",
+            ),
+            lambda answer: remove() if answer and answer[0] else None,
+        )
+
     def on_host_list_collapsed(self, event: HostList.Collapsed) -> None:
         event.host.paused = event.collapsed  # a collapsed host is not sampled
         self.table.hidden_hosts = set(self.query_one(HostList).collapsed)
@@ -186,8 +261,8 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             guest_history = list(host.guest_cpu_history.get(guest.uuid, ()))
         self.query_one("#guest-cpu", Sparkline).data = guest_history
         self.query_one("#host-cpu", Sparkline).data = list(host.cpu_history) if host else []
-        label = f"{guest.name[:14]} CPU" if guest else "guest CPU"
-        self.query_one("#guest-cpu-label", Static).update(label)
+        label = f"{clip(guest.name, 14)} CPU" if guest else "guest CPU"
+        self.query_one("#guest-cpu-label", Static).update(Content(label))
 
     def _show_status(self) -> None:
         table = self.table
@@ -203,11 +278,39 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             parts.append(f"{len(table.hidden_hosts)} host(s) collapsed")
         if self.last_event:
             parts.append(self.last_event)
-        self.query_one("#status", Static).update("  ·  ".join(parts))
+        self.query_one("#status", Static).update(Content("  ·  ".join(parts)))
 
     def on_guest_table_highlighted(self, _event: GuestTable.Highlighted) -> None:
         self._show_host()
         self._show_history()
+        self._refresh_keys()
+
+    # -- which keys apply now (the footer shows those) ---------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in GATED:
+            return True
+        guest = self.table.selected_guest
+        host = self.fleet.hosts.get(guest.host) if guest is not None else None
+        if guest is None or host is None:
+            return False
+        readonly = host.readonly
+        if action == "guest":
+            return refusal(ACTIONS[str(parameters[0])], guest, readonly) is None
+        if action == "delete":
+            return refusal(ACTIONS["undefine"], guest, readonly) is None
+        if action == "toggle_autostart":
+            return guest.persistent and not readonly
+        if action == "console":
+            return guest.active and not readonly
+        # migrate: somewhere to go, and a connection allowed to act
+        return not readonly and any(
+            h is not host and h.status is HostStatus.CONNECTED for h in self.fleet.hosts.values()
+        )
+
+    def action_anyway(self, action: str) -> None:
+        """A gated action's key pressed where it does not apply: run it, to hear why not."""
+        _namespace, name, parameters = parse_action(action)
+        getattr(self, f"action_{name}")(*parameters)
 
     # -- sorting and filtering -----------------------------------------------------------------
     def action_sort(self, key: str) -> None:
@@ -402,9 +505,10 @@ class FleetScreen(ReportsWorkerFailures, Screen):
         )
         option = None
         if volumes:
-            option = f"Also delete its {len(volumes)} storage volume(s): " + ", ".join(volumes)
+            body += f"\nIts storage volumes ({len(volumes)}):"
+            option = f"Also delete these {len(volumes)} volume(s) and the data on them"
         answer = await self.app.push_screen_wait(
-            ConfirmScreen(f"Delete {guest.name}", body, yes="Delete", option=option)
+            ConfirmScreen(f"Delete {guest.name}", body, yes="Delete", option=option, items=volumes)
         )
         if not answer or not answer[0]:
             return
@@ -415,4 +519,7 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             return
         for failure in failures:
             self.notify(f"{host.name}: volume not deleted: {failure}", severity="error")
-        self.notify(f"{host.name}: deleted {guest.name}", timeout=3)
+        wanted = volumes if answer[1] else []
+        gone = [v for v in wanted if not any(f.startswith(f"{v}: ") for f in failures)]
+        volumes_note = f" and its volume(s) {', '.join(gone)}" if gone else ""
+        self.notify(f"{host.name}: deleted {guest.name}{volumes_note}", timeout=6)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -22,6 +23,7 @@ from textual.strip import Strip
 
 from vtui.core.model import Guest
 
+from .cells import fit
 from .guest_columns import COLUMN_BY_KEY, COLUMNS, DESCENDING_FIRST, HOST_MAX, NAME_MAX
 
 GAP = 1
@@ -116,10 +118,10 @@ class GuestTable(ScrollView, can_focus=True):
         shown = [self.guests[u] for u in self.order]
         for i, column in enumerate(COLUMNS):
             if column.key == "name":
-                longest = max((len(g.name) for g in shown), default=0)
+                longest = max((cell_len(g.name) for g in shown), default=0)
                 self._widths[i] = max(column.width, min(longest, NAME_MAX))
             elif column.key == "host":
-                longest = max((len(g.host) for g in shown), default=0)
+                longest = max((cell_len(g.host) for g in shown), default=0)
                 self._widths[i] = max(4, min(longest, HOST_MAX))
 
     def _resort(self) -> None:
@@ -191,7 +193,8 @@ class GuestTable(ScrollView, can_focus=True):
         self.select_row(row if row >= 0 else len(self.order) - 1)
 
     def _scroll_to_cursor(self) -> None:
-        visible = max(self.size.height - 1, 1)  # the header line is always shown
+        # the header line is always shown; a horizontal scrollbar hides the last line
+        visible = max(self.scrollable_content_region.height - 1, 1)
         row, top = self.cursor_row, round(self.scroll_y)
         if row < top:
             self.scroll_to(y=row, animate=False, immediate=True)
@@ -203,26 +206,25 @@ class GuestTable(ScrollView, can_focus=True):
             self.select_row(round(self.scroll_y) + event.y - 1)
 
     # -- drawing ---------------------------------------------------------------------------
-    def _line(self, cells: list[tuple[str, str]], base: Style) -> list[Segment]:
+    def _line(self, cells: list[tuple[str, str]], base: Style) -> Strip:
+        """One line: the name column stays put, the others scroll sideways (a phone's
+        80 columns cannot show them all, and a row without its name means nothing).
+        Widths are terminal cells: wide characters do not shift the columns after."""
+        scroll_x, width = self.scroll_offset.x, self.size.width
         segments = []
-        for (text, style), width, column in zip(cells, self._widths, COLUMNS):
-            if len(text) > width:
-                text = text[: width - 1] + "…"
-            text = text.rjust(width) if column.right else text.ljust(width)
-            segments.append(Segment(text + " " * GAP, base + Style.parse(style) if style else base))
-        return segments
+        for (text, style), cells_wide, column in zip(cells, self._widths, COLUMNS):
+            text = fit(text, cells_wide, right=column.right) + " " * GAP
+            segments.append(Segment(text, base + Style.parse(style) if style else base))
+        name, rest = Strip(segments[:1]), Strip(segments[1:])
+        rest = rest.crop(scroll_x, scroll_x + max(width - name.cell_length, 0))
+        return Strip.join([name, rest]).crop(0, width).extend_cell_length(width, base)
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
+        scroll_y = self.scroll_offset.y
         width = self.size.width
         if y == 0:
             style = self.get_component_rich_style("guest-table--header")
-            cells = [(c.label, "") for c in COLUMNS]
-            return (
-                Strip(self._line(cells, style))
-                .crop(scroll_x, scroll_x + width)
-                .extend_cell_length(width, style)
-            )
+            return self._line([(c.label, "") for c in COLUMNS], style)
         row = scroll_y + y - 1
         if row >= len(self.order):
             return Strip.blank(width, self.rich_style)
@@ -234,12 +236,7 @@ class GuestTable(ScrollView, can_focus=True):
         if key == self.selected_key:
             base = base + self.get_component_rich_style("guest-table--cursor")
         now = time.time()
-        cells = [c.cell(guest, now) for c in COLUMNS]
-        return (
-            Strip(self._line(cells, base))
-            .crop(scroll_x, scroll_x + width)
-            .extend_cell_length(width, base)
-        )
+        return self._line([c.cell(guest, now) for c in COLUMNS], base)
 
     def row_text(self, row: int) -> list[str]:
         """The plain cells of a shown row, as drawn (for tests and copy)."""

@@ -67,6 +67,15 @@ class Fleet(Publisher[Change]):
         host.start()
         return None
 
+    async def remove(self, name: str) -> None:
+        """Forget a host: close it and drop it (and its guests) from the fleet."""
+        host = self.hosts.pop(name, None)
+        if host is None:
+            return
+        host.unsubscribe(self.publish)
+        await host.close()
+        self.publish(Change(host, removed=set(host.guests), host_changed=True))
+
     async def close(self) -> None:
         await asyncio.gather(*(h.close() for h in self.hosts.values()), return_exceptions=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from vtui.core.errors import VtuiError
@@ -87,7 +88,7 @@ class HostForm(Dialog[SavedHost | None]):
         self.dismiss(host)
 
     def show_error(self, message: str) -> None:
-        self.query_one("#form-error", Static).update(message)
+        self.query_one("#form-error", Static).update(Content(message))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
