@@ -28,6 +28,18 @@ class VtuiApp(ReportsWorkerFailures, App):
     TITLE = "vtui"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
+        # Priority: focus moves before the next key of a burst (a paste without bracketed
+        # paste) is handed to a field; else "abc<Tab>root@x" all lands in the first one.
+        # A widget that takes Tab itself (the console) still gets it.
+        Binding("tab", "focus_next", "Next field", show=False, priority=True, id="app.next"),
+        Binding(
+            "shift+tab",
+            "focus_previous",
+            "Previous field",
+            show=False,
+            priority=True,
+            id="app.previous",
+        ),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("C", "connections", "Hosts", id="app.connections", show=False),
@@ -84,6 +96,32 @@ class VtuiApp(ReportsWorkerFailures, App):
 
         if not isinstance(self.screen, ConnectionsScreen):
             self.push_screen(ConnectionsScreen(self.fleet, asker=self.asker))
+
+    async def action_quit(self) -> None:
+        """Quit; with consoles attached, ask first (each is a session someone may be in)."""
+        from vtui.screens.console import open_consoles
+        from vtui.screens.dialogs import ConfirmScreen
+
+        attached = [c for c in open_consoles(self) if c.console is not None and c.console.is_open]
+        if not attached:
+            self.exit()
+            return
+        names = [f"{c.guest_name} on {c.host.name}" for c in attached]
+
+        def answered(answer: tuple[bool, bool] | None) -> None:
+            if answer and answer[0]:
+                self.exit()
+
+        self.push_screen(
+            ConfirmScreen(
+                "Quit vtui?",
+                f"{len(attached)} console(s) are attached; quitting closes them "
+                "(the guests keep running):",
+                yes="Quit",
+                items=names,
+            ),
+            answered,
+        )
 
     def action_help(self) -> None:
         from vtui.screens.help import HelpScreen

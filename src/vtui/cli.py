@@ -10,12 +10,18 @@ import argparse
 import sys
 
 from vtui import __version__
-from vtui.batch.parsing import add_connection_options, configure_logging, positive_float
+from vtui.batch.parsing import (
+    BatchParser,
+    UsageError,
+    add_connection_options,
+    configure_logging,
+    interval_seconds,
+)
 from vtui.core.uri import default_uri, demo_uri
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = BatchParser(  # one-line errors, like the batch commands
         prog="vtui",
         description="Keyboard-driven terminal console for libvirt.",
         epilog="Batch commands: vtui list|top|host|start|shutdown|... --help",
@@ -23,10 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     add_connection_options(parser, positional_hosts=True)
     parser.add_argument(
         "--interval",
-        type=positive_float,
+        type=interval_seconds,
         default=2.0,
         metavar="SECONDS",
-        help="refresh interval (default 2)",
+        help="refresh interval, 0.2 to 3600 (default 2)",
     )
     parser.add_argument("--version", action="version", version=f"vtui {__version__}")
     return parser
@@ -40,6 +46,24 @@ def _batch_commands() -> set[str]:
     return set(BATCH_COMMANDS)
 
 
+def mistyped_command(word: str, commands: set[str], ssh_config: str | None = None) -> str | None:
+    """The batch command `word` is probably a typo of, when it names no host we know
+    (`vtui lst` must not quietly try to SSH to a machine called lst)."""
+    import difflib
+
+    if not word or word.startswith("-") or any(c in word for c in "@:/."):
+        return None  # user@host, host:port, URIs and dotted names are hosts
+    close = difflib.get_close_matches(word, sorted(commands), n=1, cutoff=0.75)
+    if not close:
+        return None
+    from vtui.core.settings import saved_hosts
+    from vtui.core.ssh.aliases import ssh_aliases
+
+    if saved_hosts.find(word, saved_hosts.load()[0]) or word in ssh_aliases(ssh_config):
+        return None
+    return close[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     from vtui.core import gctune
@@ -49,7 +73,20 @@ def main(argv: list[str] | None = None) -> int:
         from vtui.batch import main as batch_main
 
         return batch_main(argv)
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except UsageError as exc:
+        print(f"vtui: {exc}", file=sys.stderr)
+        return 2
+    for word in args.hosts:
+        typo = mistyped_command(word, _batch_commands(), args.ssh_config)
+        if typo:
+            print(
+                f"vtui: unknown command {word!r}: did you mean '{typo}'? (to reach a host "
+                f"called {word}, write user@{word} or save it with C)",
+                file=sys.stderr,
+            )
+            return 2
     notes: list[str] = []
     problem = configure_logging(args)
     if problem:

@@ -29,8 +29,9 @@ class UsageError(Exception):
 
 class BatchParser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse would print the usage block and exit
-        command = self.prog.removeprefix("vtui ")
-        raise UsageError(f"{command}: {message} (see '{self.prog} --help')")
+        command = self.prog.removeprefix("vtui").strip()
+        where = f"{command}: " if command else ""
+        raise UsageError(f"{where}{message} (see '{self.prog} --help')")
 
 
 def new_parser(command: str, description: str) -> BatchParser:
@@ -49,6 +50,15 @@ def positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+    return value
+
+
+def interval_seconds(text: str) -> float:
+    """A refresh interval: a finite number of seconds, from 0.2 (a host sampled faster
+    than that only costs CPU) to an hour."""
+    value = positive_float(text)
+    if not 0.2 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be between 0.2 and 3600 seconds: {text!r}")
     return value
 
 

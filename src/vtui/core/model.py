@@ -19,7 +19,8 @@ class Guest:
     vcpus: int = 0
     memory_kib: int = 0  # assigned (balloon current, or the definition)
     memory_max_kib: int = 0
-    memory_used_kib: int | None = None
+    memory_used_kib: int | None = None  # in use inside the guest (balloon), if it says
+    memory_rss_kib: int | None = None  # resident memory of its QEMU process on the host
     cpu_pct: float | None = None
     disk_rd_bps: float | None = None
     disk_wr_bps: float | None = None

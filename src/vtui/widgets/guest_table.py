@@ -55,6 +55,10 @@ class GuestTable(ScrollView, can_focus=True):
             super().__init__()
             self.uuid = uuid
 
+    # Rows are redrawn when their guest changes; cells that follow the clock (uptime)
+    # must move even when nothing else does, so the visible lines are redrawn this often.
+    CLOCK_REDRAW = 20.0
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         # Rows are keyed by (host, UUID): a UUID can exist on two hosts (a migration in
@@ -70,6 +74,9 @@ class GuestTable(ScrollView, can_focus=True):
         self.hidden_hosts: set[str] = set()  # collapsed in the host list
         self.offline_hosts: set[str] = set()  # disconnected: rows drawn dimmed
         self._widths = [c.width for c in COLUMNS]
+
+    def on_mount(self) -> None:
+        self.set_interval(self.CLOCK_REDRAW, self.refresh)  # only the visible lines
 
     # -- what is shown ---------------------------------------------------------------------
     def matches(self, guest: Guest) -> bool:

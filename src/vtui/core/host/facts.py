@@ -111,7 +111,9 @@ class HostProbe:
         stats = self._call(conn, "getMemoryStats", libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS)
         if stats is None:  # drivers without memory stats still know the free memory
             free = self._call(conn, "getFreeMemory")
-            return None if free is None else max(total_kib - free // 1024, 0)
+            # 0 free bytes is what a driver that does not know says (the test driver):
+            # "unknown", not "100% used"
+            return None if not free else max(total_kib - free // 1024, 0)
         reclaimable = stats.get("free", 0) + stats.get("buffers", 0) + stats.get("cached", 0)
         return max(stats.get("total", total_kib) - reclaimable, 0)
 
