@@ -26,10 +26,11 @@ NETWORK_FIELDS = (
     "forward_dev",
     "ipv4",
     "ipv6",
-    "dhcp_ranges",
     "dhcp_leases",
     "guests",
 )
+# CSV cannot nest: the DHCP ranges of every subnet get a column of their own
+NETWORK_CSV_FIELDS = (*NETWORK_FIELDS[:11], "dhcp_ranges", *NETWORK_FIELDS[11:])
 
 
 def networks_parser() -> argparse.ArgumentParser:
@@ -162,7 +163,7 @@ async def run_networks(args: argparse.Namespace) -> int:
                 }
             )
         elif args.csv:
-            write_csv(NETWORK_FIELDS, (csv_record(r) for r in records))
+            write_csv(NETWORK_CSV_FIELDS, (csv_record(r) for r in records))
         else:
             print_lines(network_rows(records, with_host=len(session.fleet.hosts) > 1))
         return found.code

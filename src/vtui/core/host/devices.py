@@ -146,6 +146,8 @@ def detach_refusal(device: HostDevice, *, force: bool = False) -> str:
         return "only PCI devices are detached from the host (USB devices are passed as they are)"
     if device.detached:
         return f"it is already detached (held by {device.driver})"
+    if device.used_by_running:
+        return f"running guest {', '.join(device.used_by_running)} has it"
     if device.pci_class is not None and device.pci_class >> 16 == 0x06:
         return "it is a PCI bridge"
     if device.host_uses and not force:

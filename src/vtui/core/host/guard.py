@@ -36,8 +36,8 @@ def unsupported(exc: libvirt.libvirtError) -> bool:
 
 def failure(host: Host, what: str, exc: BaseException) -> VtuiError:
     """`cannot <what>: <reason>` for the user, libvirt's noise trimmed."""
-    if isinstance(exc, VtuiError):
-        return exc
+    if isinstance(exc, VtuiError):  # already worded; one without a host is a reason
+        return exc if exc.host else VtuiError(f"cannot {what}: {exc.message}", host=host.name)
     if isinstance(exc, libvirt.libvirtError) and unsupported(exc):
         reason = "this host's libvirt driver does not support it"
     else:
