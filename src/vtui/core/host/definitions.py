@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import libvirt
 from lxml import etree
 
+from vtui.core.host.fanout import fan_out
+
 
 @dataclass(frozen=True, slots=True)
 class GuestDefinition:
@@ -22,17 +24,19 @@ class GuestDefinition:
     xml: etree._Element
 
 
-def read_definitions(conn: libvirt.virConnect) -> list[GuestDefinition]:
+def read_definitions(conn: libvirt.virConnect, width: int = 1) -> list[GuestDefinition]:
+    """Every guest's definition; `width` reads at a time (see fanout.py)."""
     active = {d.UUIDString() for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)}
-    found = []
-    for dom in conn.listAllDomains(0):
+
+    def read(dom: libvirt.virDomain) -> GuestDefinition | None:
         try:
             text = dom.XMLDesc(0)
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-                continue  # undefined since the listing: it uses nothing any more
+                return None  # undefined since the listing: it uses nothing any more
             raise
         uuid = dom.UUIDString()
-        root = etree.fromstring(text.encode())
-        found.append(GuestDefinition(dom.name(), uuid, uuid in active, root))
-    return found
+        return GuestDefinition(dom.name(), uuid, uuid in active, etree.fromstring(text.encode()))
+
+    found = fan_out(read, conn.listAllDomains(0), width)
+    return [d for d in found if d is not None]

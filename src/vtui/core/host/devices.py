@@ -18,6 +18,7 @@ from lxml import etree
 from vtui.core.errors import VtuiError
 from vtui.core.host.connection import Host
 from vtui.core.host.definitions import GuestDefinition, read_definitions
+from vtui.core.host.fanout import fan_out, width_for
 from vtui.core.host.guard import call_or_fail, writable_conn
 
 KINDS = ("pci", "usb", "net")
@@ -97,7 +98,8 @@ async def list_devices(host: Host, kinds: Iterable[str] = KINDS) -> list[HostDev
     if unknown:
         raise VtuiError(f"unknown device kind {sorted(unknown)[0]!r} (one of: {', '.join(KINDS)})")
     conn = host.require_conn()
-    devices = await call_or_fail(host, "list the host's devices", _read_blocking, conn)
+    what = "list the host's devices"
+    devices = await call_or_fail(host, what, _read_blocking, conn, width_for(host))
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(
         (d for d in devices if d.kind in kinds),
@@ -174,16 +176,18 @@ def _reattach_blocking(conn: libvirt.virConnect, name: str) -> None:
     conn.nodeDeviceLookupByName(name).reAttach()
 
 
-def _read_blocking(conn: libvirt.virConnect) -> list[HostDevice]:
-    roots: dict[str, etree._Element] = {}
-    for dev in conn.listAllDevices(0):
+def _read_blocking(conn: libvirt.virConnect, width: int) -> list[HostDevice]:
+    def read(dev: libvirt.virNodeDevice) -> tuple[str, etree._Element | None]:
         try:
-            roots[dev.name()] = etree.fromstring(dev.XMLDesc(0).encode())
+            return dev.name(), etree.fromstring(dev.XMLDesc(0).encode())
         except libvirt.libvirtError as exc:
             if exc.get_error_code() != libvirt.VIR_ERR_NO_NODE_DEVICE:
-                raise  # (a device unplugged since the listing is just left out)
-    devices = build_devices(roots)
-    mark_users(devices, read_definitions(conn))
+                raise
+            return dev.name(), None  # unplugged since the listing: left out
+
+    read_all = fan_out(read, conn.listAllDevices(0), width)
+    devices = build_devices({name: root for name, root in read_all if root is not None})
+    mark_users(devices, read_definitions(conn, width))
     return devices
 
 

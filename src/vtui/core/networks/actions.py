@@ -14,6 +14,7 @@ import libvirt
 
 from vtui.core.errors import VtuiError, libvirt_message
 from vtui.core.host import Host
+from vtui.core.host.fanout import width_for
 from vtui.core.host.guard import call_or_fail, failure, writable_conn
 from vtui.core.networks.listing import get_network, lookup, network_users, read_networks
 from vtui.core.networks.model import VirtualNetwork
@@ -46,7 +47,8 @@ async def create_network(host: Host, answers: NetworkAnswers) -> VirtualNetwork:
     anything changes; a failing step undoes the ones before it."""
     what = f"create network {answers.name.strip() or '(unnamed)'}"
     conn = writable_conn(host, what)
-    others = await call_or_fail(host, "list the virtual networks", read_networks, conn, False)
+    listing = "list the virtual networks"
+    others = await call_or_fail(host, listing, read_networks, conn, False, False, width_for(host))
     try:
         plan = plan_network(answers, others)
     except InvalidAnswer as exc:

@@ -1,10 +1,11 @@
 """Reading a host's virtual networks: definitions, state, DHCP leases, and which
 guests are attached.
 
-A listing costs three flag queries (active, persistent, autostart: three calls for
-the whole host, not three per network) plus one XML read per network; the guests
-attached take one XML read per guest, and leases one call per active network, so a
-view can ask for those after its first paint.
+A listing costs four listing calls (all, and the active, persistent and autostart
+ones: not three calls per network) plus one XML read per network, several at a time
+over a remote link (core/host/fanout.py). The guests attached take one XML read per
+guest, and leases one call per active network: a view can ask for those after its
+first paint.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from lxml import etree
 from vtui.core.errors import VtuiError
 from vtui.core.host import Host
 from vtui.core.host.definitions import GuestDefinition, read_definitions
+from vtui.core.host.fanout import fan_out, width_for
 from vtui.core.host.guard import call_or_fail, unsupported
 from vtui.core.networks.model import AttachedGuest, DhcpLease, VirtualNetwork
 from vtui.core.networks.xml import parse_network
@@ -28,9 +30,9 @@ async def list_networks(
     """Every network of the host (active and inactive), sorted by name; with the
     guests attached to each and, if asked, the DHCP leases of the active ones."""
     conn = host.require_conn()
-    return await call_or_fail(
-        host, "list the virtual networks", read_networks, conn, guests, leases
-    )
+    width = width_for(host)
+    what = "list the virtual networks"
+    return await call_or_fail(host, what, read_networks, conn, guests, leases, width)
 
 
 async def get_network(
@@ -76,21 +78,25 @@ def lookup(conn: libvirt.virConnect, host: Host, name: str) -> libvirt.virNetwor
 
 
 def read_networks(
-    conn: libvirt.virConnect, guests: bool = True, leases: bool = False
+    conn: libvirt.virConnect, guests: bool = True, leases: bool = False, width: int = 1
 ) -> list[VirtualNetwork]:
-    def uuids(flag: int) -> set[str]:
-        return {n.UUIDString() for n in conn.listAllNetworks(flag)}
+    """The networks, `width` XML reads at a time (see core/host/fanout.py)."""
 
-    active = uuids(libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE)
-    persistent = uuids(libvirt.VIR_CONNECT_LIST_NETWORKS_PERSISTENT)
-    autostart = uuids(libvirt.VIR_CONNECT_LIST_NETWORKS_AUTOSTART)
-    networks = []
-    for net in conn.listAllNetworks(0):
+    flags = (
+        0,
+        libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE,
+        libvirt.VIR_CONNECT_LIST_NETWORKS_PERSISTENT,
+        libvirt.VIR_CONNECT_LIST_NETWORKS_AUTOSTART,
+    )
+    every, *flagged = fan_out(conn.listAllNetworks, flags, width)
+    active, persistent, autostart = ({n.UUIDString() for n in nets} for nets in flagged)
+
+    def read(net: libvirt.virNetwork) -> VirtualNetwork | None:
         try:
             root = etree.fromstring(net.XMLDesc(0).encode())
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_NETWORK:
-                continue  # undefined since the listing
+                return None  # undefined since the listing
             raise
         uuid = net.UUIDString()
         fields = parse_network(root)
@@ -103,9 +109,11 @@ def read_networks(
         )
         if leases:
             network.leases = read_leases(net) if network.active else []
-        networks.append(network)
+        return network
+
+    networks = [n for n in fan_out(read, every, width) if n is not None]
     if guests:
-        attach_guests(networks, read_definitions(conn))
+        attach_guests(networks, read_definitions(conn, width))
     return sorted(networks, key=lambda n: n.name)
 
 
