@@ -18,7 +18,7 @@ from lxml import etree
 from tests.lab.images import guest_xml
 from tests.support import until
 from vtui.core.errors import VtuiError
-from vtui.core.host import Host
+from vtui.core.host import Host, HostStatus
 from vtui.core.networks import (
     InvalidAnswer,
     NetworkAnswers,
@@ -238,6 +238,22 @@ async def test_isolated_network_create_stop_start_delete(host, local_host, lab_n
     assert not link_exists(local_host, made.bridge)
 
 
+async def test_open_network_with_ipv6_and_own_bridge(host, local_host, lab_networks):
+    lab_networks.append("vt-open")
+    answers = NetworkAnswers(
+        "vt-open", "open", "10.78.19.0/24", dhcp=False, ipv6="fd00:78:19::/64",
+        bridge="vtbr-open", autostart=False,
+    )  # fmt: skip
+    made = await create_network(host, answers)
+    assert (made.forward_mode, made.bridge, made.autostart) == ("open", "vtbr-open", False)
+    assert [a.cidr for a in made.addresses] == ["10.78.19.1/24", "fd00:78:19::1/64"]
+    xml = etree.fromstring(virsh(local_host, "net-dumpxml", "vt-open").encode())
+    assert xml.find("forward").get("mode") == "open" and xml.find("ip/dhcp") is None
+    assert "fd00:78:19::1/64" in local_host.exec("ip", "-6", "addr", "show", "vtbr-open").stdout
+    await delete_network(host, "vt-open")
+    assert not link_exists(local_host, "vtbr-open")
+
+
 async def test_overlapping_subnet_is_refused_and_nothing_changes(host, local_host, lab_networks):
     lab_networks += ["vt-first", "vt-second"]
     await create_network(host, NetworkAnswers("vt-first", "isolated", "10.78.12.0/24"))
@@ -419,3 +435,28 @@ async def test_over_the_ssh_tunnel(lab, local_host, lab_networks, private_home):
         assert status.ksm is not None and status.ksm.running_known
     finally:
         await fleet.close()
+
+
+async def test_events_registered_again_after_a_reconnect(local_host, lab_networks, tmp_path):
+    lab_networks.append("vt-relink")
+    host = Host(local_host.uri)
+    await host.connect()
+    try:
+        assert host.resource_events.registered == 4  # networks, pools (2), node devices
+        await asyncio.to_thread(local_host.stop_libvirtd)
+        try:
+            await until(lambda: host.status is HostStatus.DISCONNECTED, 30, "disconnected")
+        finally:
+            await asyncio.to_thread(local_host.start_libvirtd)
+        await until(lambda: host.status is HostStatus.CONNECTED, 30, "reconnected")
+        # the dead connection's callbacks are dropped with it, the new one has its own
+        await until(lambda: host.resource_events.registered == 4, 5, "old callbacks dropped")
+        seen: list[str] = []
+        host.subscribe(lambda c: ("network", "vt-relink") in c.resources and seen.append(c.event))
+        xml = tmp_path / "vt-relink.xml"
+        xml.write_text("<network><name>vt-relink</name></network>")
+        await asyncio.to_thread(virsh, local_host, "net-define", str(xml))
+        await until(lambda: "network vt-relink defined" in seen, 2, "event after reconnect")
+    finally:
+        await host.close()
+    assert host.resource_events.registered == 0

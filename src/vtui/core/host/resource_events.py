@@ -76,6 +76,11 @@ class ResourceEvents:
         self._ids: dict[libvirt.virConnect, list[tuple[str, int]]] = {}
         self.kinds: frozenset[str] = frozenset()  # live on the current connection
 
+    @property
+    def registered(self) -> int:
+        """Callbacks registered now, over every connection not yet closed."""
+        return sum(len(ids) for ids in self._ids.values())
+
     def register(self, conn: libvirt.virConnect) -> None:
         """On a worker thread, as the connection opens."""
         ids, kinds = [], set()
