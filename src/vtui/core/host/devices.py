@@ -298,19 +298,24 @@ def build_devices(roots: dict[str, etree._Element]) -> list[HostDevice]:
     return list(devices.values())
 
 
+def _hex_id(text: str | None) -> int | None:
+    try:
+        return int(text or "", 0)
+    except ValueError:
+        return None
+
+
 def _usb_matches(source: etree._Element, device: HostDevice) -> bool:
+    """A guest's USB <source>: by bus/device address when it has one, else by ids."""
     address = source.find("address")
     if address is not None and address.get("bus") and address.get("device"):
-        return device.address == f"{int(address.get('bus', '0')):03d}:" + (
-            f"{int(address.get('device', '0')):03d}"
-        )
+        bus, number = int(address.get("bus", "0")), int(address.get("device", "0"))
+        return device.address == f"{bus:03d}:{number:03d}"
     vendor, product = source.find("vendor"), source.find("product")
     if vendor is None or product is None:
         return False
-    return (int(vendor.get("id", "-1"), 0), int(product.get("id", "-1"), 0)) == (
-        int(device.vendor_id or "-2", 0),
-        int(device.product_id or "-2", 0),
-    )
+    wanted = (_hex_id(vendor.get("id")), _hex_id(product.get("id")))
+    return None not in wanted and wanted == (_hex_id(device.vendor_id), _hex_id(device.product_id))
 
 
 def mark_users(devices: list[HostDevice], guests: list[GuestDefinition]) -> None:
