@@ -19,7 +19,7 @@ from functools import partial
 
 from vtui.core.errors import VtuiError
 
-from . import commands, lifecycle, migrate, top
+from . import commands, devices, lifecycle, migrate, networks, top
 from .output import error_line
 from .parsing import (
     EXIT_FAILED,
@@ -47,6 +47,8 @@ COMMANDS: dict[str, Command] = {
         for name in lifecycle.ACTION_COMMANDS
     },
     "migrate": Command(migrate.migrate_parser, migrate.run_migrate),
+    "networks": Command(networks.networks_parser, networks.run_networks),
+    "devices": Command(devices.devices_parser, devices.run_devices),
 }
 BATCH_COMMANDS = frozenset(COMMANDS)
 

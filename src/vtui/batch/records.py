@@ -104,6 +104,11 @@ def host_record(host: Host) -> dict:
             "pages_sharing": facts.ksm.pages_sharing,
             "full_scans": facts.ksm.full_scans,
             "saved_bytes": facts.ksm.saved_bytes,
+            "pages_unshared": facts.ksm.pages_unshared,
+            "pages_volatile": facts.ksm.pages_volatile,
+            "pages_to_scan": facts.ksm.pages_to_scan,
+            "sleep_millisecs": facts.ksm.sleep_millisecs,
+            "merge_across_nodes": facts.ksm.merge_across_nodes,
         }
     return {
         "name": host.name,
@@ -129,6 +134,7 @@ def host_record(host: Host) -> dict:
                 "id": c.id,
                 "memory_total_bytes": _bytes(c.total_kib),
                 "memory_free_bytes": _bytes(c.free_kib),
+                "cpus": list(c.cpus),
             }
             for c in facts.numa
         ],

@@ -19,6 +19,7 @@ from vtui.core.host import facts as hostfacts
 from vtui.core.host import uptime
 from vtui.core.host.events import ensure_event_loop
 from vtui.core.host.link import HostLink
+from vtui.core.host.resource_events import ResourceEvents
 from vtui.core.host.sampler import HISTORY, Sampler, info_if_needed, read_flags, read_one_guest
 from vtui.core.host.state import Change, HostStatus, Tunnel
 from vtui.core.host.stats import STATS_FLAGS, STATS_GROUPS
@@ -57,6 +58,7 @@ class Host(HostLink):
         self._probe = hostfacts.HostProbe()
         self._flags_dirty = True
         self._flags_at = 0.0
+        self.resource_events = ResourceEvents(self)  # pool/network/nodedev events
 
     # -- connecting -----------------------------------------------------------------
     async def connect(self) -> None:
@@ -113,9 +115,14 @@ class Host(HostLink):
                 None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle_thread, None
             )
         ]
+        self.resource_events.register(conn)
         self.facts = hostfacts.read_static(conn)
         self.conn = conn
         self._flags_dirty = True
+
+    def _close_blocking(self, conn: libvirt.virConnect) -> None:
+        self.resource_events.deregister(conn)
+        super()._close_blocking(conn)
 
     async def _relinked(self) -> None:
         self._sampler.reset_rates()  # the counters moved on while we were away

@@ -36,12 +36,13 @@ def read_static(conn: libvirt.virConnect) -> HostFacts:
     facts.kvm = bool(caps.xpath("guest/arch/domain[@type='kvm']"))
     for cell in caps.iterfind("host/topology/cells/cell"):
         mem = cell.find("memory")
-        kib = _kib(mem) if mem is not None else 0
-        facts.numa.append(NumaCell(id=int(cell.get("id", "0")), total_kib=kib))
+        kib = memory_kib(mem) if mem is not None else 0
+        cpus = tuple(int(c.get("id", "0")) for c in cell.iterfind("cpus/cpu"))
+        facts.numa.append(NumaCell(id=int(cell.get("id", "0")), total_kib=kib, cpus=cpus))
     return facts
 
 
-def _kib(elem) -> int:
+def memory_kib(elem) -> int:
     value = int(elem.text or 0)
     unit = (elem.get("unit") or "KiB").lower()
     scale = {
@@ -132,12 +133,23 @@ class HostProbe:
             return None, "not available (this host's driver does not report it)"
         if "shm_pages_shared" not in params:
             return None, "not available on this host"
-        scans = params.get("shm_full_scans", 0)
-        ksm = Ksm(
-            pages_shared=params.get("shm_pages_shared", 0),
-            pages_sharing=params.get("shm_pages_sharing", 0),
-            full_scans=scans,
-            running=bool(params.get("shm_pages_sharing", 0))
-            or (last is not None and scans > last.full_scans),
-        )
+        ksm = ksm_from_params(params)
+        ksm.running = ksm.running or (last is not None and ksm.full_scans > last.full_scans)
         return ksm, ""
+
+
+def ksm_from_params(params: dict) -> Ksm:
+    """KSM as virNodeGetMemoryParameters reports it (`params` has shm_pages_shared).
+    `running` is a guess here: pages are being shared (see Ksm.running_known)."""
+    merge = params.get("shm_merge_across_nodes")
+    return Ksm(
+        pages_shared=params.get("shm_pages_shared", 0),
+        pages_sharing=params.get("shm_pages_sharing", 0),
+        full_scans=params.get("shm_full_scans", 0),
+        running=bool(params.get("shm_pages_sharing", 0)),
+        pages_unshared=params.get("shm_pages_unshared"),
+        pages_volatile=params.get("shm_pages_volatile"),
+        pages_to_scan=params.get("shm_pages_to_scan"),
+        sleep_millisecs=params.get("shm_sleep_millisecs"),
+        merge_across_nodes=None if merge is None else bool(merge),
+    )
