@@ -19,7 +19,7 @@ from functools import partial
 
 from vtui.core.errors import VtuiError
 
-from . import commands, lifecycle, migrate, top
+from . import commands, lifecycle, migrate, storage, top, volume
 from .output import error_line
 from .parsing import (
     EXIT_FAILED,
@@ -46,6 +46,9 @@ COMMANDS: dict[str, Command] = {
         for name in lifecycle.ACTION_COMMANDS
     },
     "migrate": Command(migrate.migrate_parser, migrate.run_migrate),
+    "pools": Command(storage.pools_parser, storage.run_pools),
+    "volumes": Command(storage.volumes_parser, storage.run_volumes),
+    "volume": Command(volume.volume_parser, volume.run_volume),
 }
 BATCH_COMMANDS = frozenset(COMMANDS)
 
