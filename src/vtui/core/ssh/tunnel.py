@@ -30,7 +30,7 @@ from vtui.core.ssh.known_hosts import (
     user_known_hosts_file,
 )
 from vtui.core.ssh.target import Asker, RefusingAsker, SshTarget
-from vtui.core.ssh.transport import LocalForwarder, ProxyCommand, private_dir
+from vtui.core.ssh.transport import LocalForwarder, ProxyCommand, SocketConnector, private_dir
 
 CONNECT_TIMEOUT = 15.0
 KEEPALIVE = (5, 3)  # seconds between SSH keepalives, unanswered ones before the link is dead
@@ -205,10 +205,10 @@ class SshTunnel:
         self._auth_problem = ""
         sock = await self._start_proxy(settings)
         kwargs = self._connect_kwargs(settings)
+        if sock is not None:  # over the ProxyCommand, one write per turn (see SocketConnector)
+            kwargs["tunnel"] = SocketConnector(sock)
         try:
-            self._conn = await self._bounded(
-                asyncssh.connect(self.target.host, sock=sock, **kwargs)
-            )
+            self._conn = await self._bounded(asyncssh.connect(self.target.host, **kwargs))
         except asyncssh.HostKeyNotVerifiable:
             raise
         except asyncssh.PermissionDenied:
