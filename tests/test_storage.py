@@ -121,6 +121,7 @@ async def test_dir_pool_create_start_stop_autostart_delete(host, local_host):
         assert not (await set_pool_autostart(host, name, False)).autostart
         assert (await refresh_pool(host, name)).active
 
+        await create_volume(host, name, "inside.qcow2", MiB)  # goes with the storage
         await delete_pool(host, name, storage=True)
         assert name not in pool_names(local_host.uri)
         assert not on_disk.exists()

@@ -96,6 +96,15 @@ async def test_upload_to_remote_host_and_download_back(lab, hosts, pools, tmp_pa
         await start_download(b, pools["b"], "disk.img", str(copy), jobs=jobs)
 
 
+async def test_plain_streams_when_asked_carry_the_holes_as_zeros(lab, hosts, pools, tmp_path):
+    a, _b = hosts
+    original = sparse_file(tmp_path / "plain.img", 3 * MiB, [MiB])
+    summary = await (await start_upload(a, pools["a"], str(original), sparse=False)).wait()
+    assert not summary.sparse and summary.data_bytes == 3 * MiB
+    volume = await get_volume(a, pools["a"], "plain.img")
+    assert in_host(lab, "a", volume.path).read_bytes() == original.read_bytes()
+
+
 async def test_qcow2_upload_keeps_format_and_virtual_size(lab, hosts, pools, tmp_path):
     a, _b = hosts
     image = tmp_path / "small.qcow2"
