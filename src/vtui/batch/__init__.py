@@ -19,7 +19,7 @@ from functools import partial
 
 from vtui.core.errors import VtuiError
 
-from . import commands, devices, lifecycle, migrate, networks, top
+from . import commands, devices, lifecycle, migrate, networks, storage, top, volume
 from .output import error_line
 from .parsing import (
     EXIT_FAILED,
@@ -49,6 +49,9 @@ COMMANDS: dict[str, Command] = {
     "migrate": Command(migrate.migrate_parser, migrate.run_migrate),
     "networks": Command(networks.networks_parser, networks.run_networks),
     "devices": Command(devices.devices_parser, devices.run_devices),
+    "pools": Command(storage.pools_parser, storage.run_pools),
+    "volumes": Command(storage.volumes_parser, storage.run_volumes),
+    "volume": Command(volume.volume_parser, volume.run_volume),
 }
 BATCH_COMMANDS = frozenset(COMMANDS)
 

@@ -16,7 +16,7 @@ import libvirt
 from vtui.core.errors import VtuiError
 from vtui.core.host.connection import Host
 from vtui.core.host.facts import ksm_from_params
-from vtui.core.host.guard import READONLY_REASON, failure, unsupported, writable_conn
+from vtui.core.host.guard import failure, unsupported, writable_conn
 from vtui.core.model import Ksm
 from vtui.core.uri import is_local
 
@@ -60,7 +60,7 @@ async def ksm_status(host: Host) -> KsmStatus:
     if run is not None:
         ksm.running, ksm.running_known = run == 1, True
     tunables = frozenset(name for name, key in TUNABLES.items() if key in params)
-    cannot = READONLY_REASON if host.readonly else ""
+    cannot = f"the connection to {host.name} is read-only" if host.readonly else ""
     if not tunables and not cannot:
         cannot = "this host reports no KSM tunables"
     return KsmStatus(ksm, tunables=tunables, cannot_tune=cannot)

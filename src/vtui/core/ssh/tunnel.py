@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 import asyncssh
+from asyncssh.encryption import get_default_encryption_algs
 
 from vtui.core.errors import VtuiError
 from vtui.core.ssh.known_hosts import (
@@ -30,13 +31,17 @@ from vtui.core.ssh.known_hosts import (
     user_known_hosts_file,
 )
 from vtui.core.ssh.target import Asker, RefusingAsker, SshTarget
-from vtui.core.ssh.transport import LocalForwarder, ProxyCommand, private_dir
+from vtui.core.ssh.transport import LocalForwarder, ProxyCommand, SocketConnector, private_dir
 
 CONNECT_TIMEOUT = 15.0
 KEEPALIVE = (5, 3)  # seconds between SSH keepalives, unanswered ones before the link is dead
 SYSTEM_SOCKET = "/run/libvirt/libvirt-sock"
 SYSTEM_SOCKET_RO = "/run/libvirt/libvirt-sock-ro"
 PASSWORD_TRIES = 3
+# asyncssh runs ChaCha20-Poly1305 (its first choice, like OpenSSH's) as four cipher calls
+# per packet on the event loop, AES-GCM as one (AES-NI): bulk data such as a volume
+# upload moves about 1.5-2x faster. Put first unless the ssh config chose ciphers.
+FAST_CIPHERS = (b"aes128-gcm@openssh.com", b"aes256-gcm@openssh.com")
 
 
 class _Client(asyncssh.SSHClient):
@@ -188,6 +193,9 @@ class SshTunnel:
             kwargs["client_keys"] = [os.path.expanduser(self.target.key_file)]
         if not settings.keepalive_interval:  # the config's ServerAliveInterval wins
             kwargs["keepalive_interval"], kwargs["keepalive_count_max"] = self.keepalive
+        ciphers = fast_ciphers_first(settings.encryption_algs)
+        if ciphers:
+            kwargs["encryption_algs"] = ciphers
         return kwargs
 
     def _new_client(self) -> _Client:
@@ -205,10 +213,10 @@ class SshTunnel:
         self._auth_problem = ""
         sock = await self._start_proxy(settings)
         kwargs = self._connect_kwargs(settings)
+        if sock is not None:  # over the ProxyCommand, one write per turn (see SocketConnector)
+            kwargs["tunnel"] = SocketConnector(sock)
         try:
-            self._conn = await self._bounded(
-                asyncssh.connect(self.target.host, sock=sock, **kwargs)
-            )
+            self._conn = await self._bounded(asyncssh.connect(self.target.host, **kwargs))
         except asyncssh.HostKeyNotVerifiable:
             raise
         except asyncssh.PermissionDenied:
@@ -412,6 +420,18 @@ class SshTunnel:
         proxy, self._proxy = self._proxy, None
         if proxy is not None:
             await proxy.stop()
+
+
+def fast_ciphers_first(configured) -> list[str] | None:
+    """asyncssh's default ciphers with AES-GCM first; None if the config chose others."""
+    default = list(get_default_encryption_algs())
+    if list(configured) != default:
+        return None
+    ordered = [
+        *(c for c in FAST_CIPHERS if c in default),
+        *(c for c in default if c not in FAST_CIPHERS),
+    ]
+    return [c.decode("ascii") for c in ordered]
 
 
 def _key_problem(filename: str, passphrase: str) -> str | None:
