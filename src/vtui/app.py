@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -18,6 +19,17 @@ from vtui.core.fleet import Fleet
 from vtui.core.host import Change, HostStatus
 from vtui.failures import ReportsWorkerFailures, report
 from vtui.screens.fleet import FleetScreen
+
+NOTIFY_MAX = 400  # characters of one notification
+
+
+def shorten(text: str, limit: int = NOTIFY_MAX) -> str:
+    """At most `limit` characters: the start and the end, the middle left out."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return f"{text[:half]} … {text[-half:]}"
+
 
 NOTHING_ANSWERED = "No host answered. Check that libvirtd runs and the URI, or try: vtui --demo"
 log = logging.getLogger("vtui.app")
@@ -146,7 +158,27 @@ class VtuiApp(ReportsWorkerFailures, App):
         # messages name it), for after the notification has gone.
         if severity in _LOG_LEVEL:
             log.log(_LOG_LEVEL[severity], "%s%s", f"{title}: " if title else "", message)
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        # vtui's messages are plain text (names and libvirt's words are never markup),
+        # and one that would fill the screen (a 10,000-character URI) keeps both ends.
+        super().notify(
+            shorten(message), title=title, severity=severity, timeout=timeout, markup=False
+        )
+
+    @on(events.DeliveryFailed)
+    def _on_delivery_failed(self, event: events.DeliveryFailed) -> None:
+        """A screenshot (from the palette) that could not be saved says why."""
+        if event.name == "screenshot":
+            self.notify(
+                f"cannot save the screenshot: {event.exception}",
+                title="Screenshot",
+                severity="error",
+            )
+
+    @on(events.DeliveryComplete)
+    def _on_delivery_complete(self, event: events.DeliveryComplete) -> None:
+        if event.name == "screenshot":
+            where = f" to {event.path}" if event.path is not None else ""
+            self.notify(f"saved the screenshot{where}", title="Screenshot")
 
     def _loop_error(self, _loop: asyncio.AbstractEventLoop, context: dict) -> None:
         """A failure outside any worker (a listener, a forgotten task): reported and

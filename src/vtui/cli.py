@@ -112,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     if not fleet.hosts:
         _hosts, errors = autoconnect_hosts(fleet, asker=asker, ssh_config=args.ssh_config)
         notes += [str(e) for e in errors]
+    else:  # a broken saved-hosts file is said even when no saved host is used now
+        from vtui.core.settings import saved_hosts
+
+        _saved, problem = saved_hosts.load()
+        if problem is not None:
+            notes.append(str(problem))
     if not fleet.hosts:
         fleet.add(default_uri())
 

@@ -143,5 +143,16 @@ def test_tui_and_batch_share_their_options():
         "--log-file",
     ):
         assert option in tui and option in batch
-    help_line = "give up connecting to a host after this long (default 15)"
+    help_line = "give up connecting to a host after this long (default 15; settings.toml"
     assert help_line in " ".join(tui.split()) and help_line in " ".join(batch.split())
+
+
+def test_the_connect_timeout_comes_from_settings(tmp_path, monkeypatch):
+    from vtui.batch.parsing import default_timeout
+
+    prefs = write_settings(tmp_path, monkeypatch, "[connection]\ntimeout = 4\n")
+    assert prefs.connect_timeout == 4.0 and default_timeout() == 4.0
+    (tmp_path / "xdg" / "vtui" / "settings.toml").write_text("[connection]\ntimeout = 0\n")
+    prefs = preferences.load()
+    assert prefs.connect_timeout is None and "line 2" not in prefs.problems[0]
+    assert ":2: connection.timeout must be a number of seconds from 1 to 600" in prefs.problems[0]

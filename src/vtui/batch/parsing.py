@@ -8,7 +8,7 @@ from pathlib import Path
 from vtui.core import logs
 from vtui.core.host import CONNECT_TIMEOUT
 from vtui.core.logs import LEVELS
-from vtui.core.settings import paths
+from vtui.core.settings import paths, preferences
 from vtui.core.states import FILTER_STATES
 
 EXIT_OK = 0
@@ -78,6 +78,11 @@ def positive_int(text: str) -> int:
     return value
 
 
+def default_timeout() -> float:
+    """--timeout's default: settings.toml's [connection] timeout, else vtui's own."""
+    return preferences.load().connect_timeout or CONNECT_TIMEOUT
+
+
 def add_connection_options(parser: argparse.ArgumentParser, *, positional_hosts: bool) -> None:
     """How every command (and the TUI) picks its hosts, none meaning the default URI;
     plus the log options, which every command has too."""
@@ -115,9 +120,10 @@ def add_connection_options(parser: argparse.ArgumentParser, *, positional_hosts:
     group.add_argument(
         "--timeout",
         type=positive_float,
-        default=CONNECT_TIMEOUT,
+        default=default_timeout(),
         metavar="SECONDS",
-        help=f"give up connecting to a host after this long (default {CONNECT_TIMEOUT:g})",
+        help=f"give up connecting to a host after this long (default {CONNECT_TIMEOUT:g}; "
+        "settings.toml [connection] timeout changes it)",
     )
     add_logging_options(parser)
 

@@ -25,7 +25,7 @@ from vtui.core.host.state import Change, HostStatus, Tunnel
 from vtui.core.host.stats import STATS_FLAGS, STATS_GROUPS
 from vtui.core.model import Guest, HostFacts
 from vtui.core.states import EVENT_STATE, event_name
-from vtui.core.uri import display_name
+from vtui.core.uri import display_name, test_driver_file_missing
 
 CONNECT_TIMEOUT = 15.0  # seconds a host gets to answer when connecting (--timeout)
 FLAGS_EVERY = 60.0  # seconds between re-reads of persistent/autostart/managed-save flags
@@ -100,6 +100,9 @@ class Host(HostLink):
             raise
 
     def _open_blocking(self, uri: str) -> None:
+        missing = test_driver_file_missing(uri)
+        if missing:  # else libxml2 prints an "I/O warning" straight onto the terminal
+            raise VtuiError(f"cannot connect to {uri}: no such file {missing}")
         opener = libvirt.openReadOnly if self.readonly else libvirt.open
         conn = opener(uri)
         try:

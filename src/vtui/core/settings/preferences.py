@@ -5,6 +5,9 @@
     "console.leave" = "ctrl+q"
     guest.delete = "D,delete"  # a dotted key is the same as the quoted id
 
+    [connection]
+    timeout = 15               # seconds a host gets to answer (the TUI and batch; --timeout)
+
 A broken file never stops vtui: whatever can be read is used, and each problem comes
 back as one line naming the file and line. Whether a binding id or a key exists is
 for the UI to say (the core knows no keys); entries keep their line for that.
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from vtui.core.settings import paths
 
-KNOWN_TABLES = ("keys",)
+KNOWN_TABLES = ("keys", "connection")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,7 @@ class KeyEntry:
 class Preferences:
     path: Path
     keys: list[KeyEntry] = field(default_factory=list)
+    connect_timeout: float | None = None  # None: vtui's default
     problems: list[str] = field(default_factory=list)  # one line each: "FILE:LINE: what"
 
     def problem(self, line: int, message: str) -> None:
@@ -57,6 +61,7 @@ def load(path: Path | None = None) -> Preferences:
     lines = _key_lines(text)
     for table in sorted(set(data) - set(KNOWN_TABLES)):
         prefs.problem(lines.get(table, 0), f"unknown table or key {table!r}")
+    _connection(prefs, data.get("connection", {}), lines)
     keys = data.get("keys", {})
     if not isinstance(keys, dict):
         prefs.problem(lines.get("keys", 0), "'keys' must be a table: [keys]")
@@ -68,6 +73,24 @@ def load(path: Path | None = None) -> Preferences:
             continue
         prefs.keys.append(KeyEntry(binding, value.strip(), line))
     return prefs
+
+
+def _connection(prefs: Preferences, table: object, lines: dict[str, int]) -> None:
+    if not isinstance(table, dict):
+        prefs.problem(lines.get("connection", 0), "'connection' must be a table: [connection]")
+        return
+    for key in sorted(set(table) - {"timeout"}):
+        prefs.problem(lines.get(f"connection.{key}", 0), f"unknown key connection.{key}")
+    if "timeout" in table:
+        value = table["timeout"]
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not 1 <= value <= 600:
+            prefs.problem(
+                lines.get("connection.timeout", 0),
+                "connection.timeout must be a number of seconds from 1 to 600",
+            )
+        else:
+            prefs.connect_timeout = float(value)
 
 
 def _flatten(table: dict, prefix: str = "") -> list[tuple[str, object]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -101,6 +102,7 @@ class SshTunnel:
         self._secrets: dict[str, str] = {}  # answers kept in memory for reconnects
         self._asking = 0  # prompts open right now
         self._asked_seconds = 0.0  # time spent waiting for the user
+        self._direct_host: str | None = None
         self._port = target.port or 22
         self._auth_problem = ""  # why the last login failed, if we know better
 
@@ -142,6 +144,9 @@ class SshTunnel:
     async def _open(self) -> str:
         settings = await self._settings()
         self._port = settings.port
+        # where a direct TCP connection goes (None: through a proxy or jump host)
+        direct = not (settings.tunnel or settings.proxy_command)
+        self._direct_host = (settings.host or self.target.host) if direct else None
         try:
             await self._connect(settings)
         except asyncssh.HostKeyNotVerifiable as exc:
@@ -230,6 +235,29 @@ class SshTunnel:
         except (OSError, asyncssh.Error) as exc:
             raise VtuiError(f"cannot reach {self.where}: {await self._reason(exc)}") from None
 
+    async def _silence_reason(self) -> str:
+        """Why the connect timed out: nothing answered, or something that is not an SSH
+        server did (a web server, a 'yes | nc'): a second, brief look tells which."""
+        waited = f"no answer within {self.timeout:.0f} s"
+        if self._direct_host is None or self._port is None:
+            return waited  # behind a proxy or jump host we cannot look ourselves
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(self._direct_host, self._port), 2.0
+            )
+        except (OSError, TimeoutError):
+            return waited
+        try:
+            first = await asyncio.wait_for(reader.read(80), 2.0)
+        except (OSError, TimeoutError):
+            first = b""
+        finally:
+            writer.close()
+        if first and not first.startswith(b"SSH-"):
+            shown = first.decode("ascii", "replace").split("\n")[0][:40]
+            return f"port {self._port} answers, but not as an SSH server (it sent {shown!r})"
+        return waited
+
     async def _reason(self, exc: BaseException) -> str:
         proxy_says = await self._proxy.first_error() if self._proxy else ""
         return f"proxy command: {proxy_says}" if proxy_says else _describe(exc)
@@ -248,7 +276,7 @@ class SshTunnel:
                     wait = self.timeout - spent
                     if wait <= 0:
                         raise VtuiError(
-                            f"cannot reach {self.where}: no answer within {self.timeout:.0f} s"
+                            f"cannot reach {self.where}: {await self._silence_reason()}"
                         )
                 done, _ = await asyncio.wait({task}, timeout=wait)
                 if done:
@@ -447,7 +475,9 @@ def _key_problem(filename: str, passphrase: str) -> str | None:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, asyncssh.Error):
         return _one_line(exc.reason) or type(exc).__name__
-    return _one_line(getattr(exc, "strerror", None) or str(exc)) or type(exc).__name__
+    text = _one_line(getattr(exc, "strerror", None) or str(exc)) or type(exc).__name__
+    # asyncio says "Connect call failed ('10.0.0.1', 22)": the address as people write it
+    return re.sub(r"\('([^']*)', (\d+)(?:, \d+, \d+)?\)", r"\1:\2", text)
 
 
 def _one_line(text: object) -> str:

@@ -47,8 +47,10 @@ class HostForm(Dialog[SavedHost | None]):
             yield Static("Name", classes="label")
             yield Input(h.name, placeholder="web1", id="name")
             yield Static("SSH target", classes="label")
-            yield Input(
-                h.target, placeholder="user@host[:port], ssh alias, or libvirt URI", id="target"
+            yield Input(h.target, placeholder="root@server", id="target")
+            yield Static(
+                "user@host[:port], an alias from ~/.ssh/config, or a libvirt URI",
+                classes="dialog-hint",
             )
             yield Static("libvirt", classes="label")
             with Horizontal(id="form-options"):

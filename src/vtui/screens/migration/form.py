@@ -231,7 +231,11 @@ class MigrateScreen(Dialog[MigrationJob | None]):
         options, errors = self.read_options()
         dst = self.destination()
         if dst is None:
-            errors.append("pick a destination host")
+            errors.append(
+                "pick a destination host"
+                if self.destinations()
+                else "no other connected host to migrate to"
+            )
         self.show_errors(errors)
         if errors:
             self.checks = None
