@@ -8,10 +8,9 @@ import argparse
 
 from vtui.core.host.devices import KINDS, HostDevice, list_devices
 
-from .output import Column, print_json, print_lines, table, write_csv
+from .output import Column, table
 from .parsing import add_connection_options, new_parser
-from .per_host import query_hosts
-from .records import FORMAT_VERSION
+from .per_host import print_listing, query_hosts
 from .session import open_session
 
 DEVICE_FIELDS = (
@@ -152,19 +151,16 @@ async def run_devices(args: argparse.Namespace) -> int:
     try:
         found = await query_hosts(session, lambda h: list_devices(h, kinds))
         records = [device_record(h.name, d) for h, devs in found.answers for d in devs]
-        if args.json:
-            print_json(
-                {
-                    "format_version": FORMAT_VERSION,
-                    "hosts": found.hosts,
-                    "devices": records,
-                    "errors": found.errors,
-                }
-            )
-        elif args.csv:
-            write_csv(DEVICE_FIELDS, (csv_record(r) for r in records))
-        else:
-            print_lines(device_rows(records, with_host=len(session.fleet.hosts) > 1))
+        with_host = len(session.fleet.hosts) > 1
+        print_listing(
+            args,
+            found,
+            "devices",
+            records,
+            csv_fields=DEVICE_FIELDS,
+            csv_records=(csv_record(r) for r in records),
+            table_lines=lambda: device_rows(records, with_host=with_host),
+        )
         return found.code
     finally:
         await session.close()

@@ -8,10 +8,10 @@ from collections.abc import Iterable
 
 from vtui.core.networks import NetworkAddress, VirtualNetwork, list_networks
 
-from .output import Column, print_json, print_lines, table, write_csv
+from .output import Column, table
 from .parsing import add_connection_options, new_parser
-from .per_host import query_hosts, yes_no
-from .records import FORMAT_VERSION, iso_time
+from .per_host import print_listing, query_hosts, yes_no
+from .records import iso_time
 from .session import open_session
 
 NETWORK_FIELDS = (
@@ -153,19 +153,16 @@ async def run_networks(args: argparse.Namespace) -> int:
     try:
         found = await query_hosts(session, lambda h: list_networks(h, leases=True))
         records = [network_record(h.name, n) for h, nets in found.answers for n in nets]
-        if args.json:
-            print_json(
-                {
-                    "format_version": FORMAT_VERSION,
-                    "hosts": found.hosts,
-                    "networks": records,
-                    "errors": found.errors,
-                }
-            )
-        elif args.csv:
-            write_csv(NETWORK_CSV_FIELDS, (csv_record(r) for r in records))
-        else:
-            print_lines(network_rows(records, with_host=len(session.fleet.hosts) > 1))
+        with_host = len(session.fleet.hosts) > 1
+        print_listing(
+            args,
+            found,
+            "networks",
+            records,
+            csv_fields=NETWORK_CSV_FIELDS,
+            csv_records=(csv_record(r) for r in records),
+            table_lines=lambda: network_rows(records, with_host=with_host),
+        )
         return found.code
     finally:
         await session.close()

@@ -7,17 +7,18 @@ unreachable hosts are already reported by the session and make it exit 3.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from vtui.core.errors import VtuiError
 from vtui.core.host import Host
 
-from .output import error_line
+from .output import error_line, print_json, print_lines, write_csv
 from .parsing import EXIT_FAILED
-from .records import error_record
+from .records import FORMAT_VERSION, error_record
 from .session import Session
 
 T = TypeVar("T")
@@ -53,3 +54,32 @@ async def query_hosts(session: Session, query: Callable[[Host], Awaitable[T]]) -
 
 def yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
+
+
+def print_listing(
+    args: argparse.Namespace,
+    found: PerHost,
+    name: str,
+    records: list[dict],
+    *,
+    csv_fields: Sequence[str],
+    table_lines: Callable[[], list[str]],
+    csv_records: Iterable[dict] | None = None,
+    extra: dict | None = None,
+) -> None:
+    """A listing in the format the options ask for: --json (format_version, hosts,
+    `extra`, `name`: records, errors), --csv, or the table for people."""
+    if args.json:
+        print_json(
+            {
+                "format_version": FORMAT_VERSION,
+                "hosts": found.hosts,
+                **(extra or {}),
+                name: records,
+                "errors": found.errors,
+            }
+        )
+    elif args.csv:
+        write_csv(csv_fields, records if csv_records is None else csv_records)
+    else:
+        print_lines(table_lines())

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 from vtui.core import units
-from vtui.core.errors import VtuiError
 from vtui.core.host import Host
 from vtui.core.storage import Pool, Volume, list_pools, list_volumes
 
-from .output import Column, error_line, print_json, print_lines, table, write_csv
-from .parsing import EXIT_FAILED, add_connection_options, new_parser
-from .records import FORMAT_VERSION
-from .session import Session, open_session
+from .output import Column, table
+from .parsing import add_connection_options, new_parser
+from .per_host import print_listing, query_hosts
+from .session import open_session
 from .storage_records import (
     POOL_FIELDS,
     VOLUME_FIELDS,
@@ -24,8 +21,6 @@ from .storage_records import (
     pool_record,
     volume_record,
 )
-
-T = TypeVar("T")
 
 
 def _add_format_options(parser: argparse.ArgumentParser) -> None:
@@ -40,26 +35,6 @@ def _yes(flag: bool) -> str:
 
 def _size(value: int | None) -> str:
     return units.size(value)
-
-
-async def _each_host(
-    session: Session, read: Callable[[Host], Awaitable[T]]
-) -> tuple[list[tuple[Host, T]], list[dict]]:
-    """read(host) on every connected host at once; a host whose read fails is reported
-    (one line) and listed under "errors"."""
-    hosts = session.connected
-    results = await asyncio.gather(*(read(h) for h in hosts), return_exceptions=True)
-    found: list[tuple[Host, T]] = []
-    failed: list[dict] = []
-    for host, result in zip(hosts, results):
-        if isinstance(result, VtuiError):
-            error_line(str(result))
-            failed.append({"host": host.name, "uri": host.uri, "message": result.message})
-        elif isinstance(result, BaseException):
-            raise result
-        else:
-            found.append((host, result))
-    return found, failed
 
 
 def _pool_order(pair: tuple[str, Pool]) -> tuple[str, str]:
@@ -109,26 +84,21 @@ def pool_columns(with_host: bool) -> list[Column]:
 async def run_pools(args: argparse.Namespace) -> int:
     session = await open_session(args, args.hosts)
     try:
-        found, failed = await _each_host(session, list_pools)
-        pairs = sorted(((h.name, p) for h, pools in found for p in pools), key=_pool_order)
+        found = await query_hosts(session, list_pools)
+        pairs = sorted(((h.name, p) for h, pools in found.answers for p in pools), key=_pool_order)
         records = [pool_record(name, pool) for name, pool in pairs]
-        if args.json:
-            print_json(
-                {
-                    "format_version": FORMAT_VERSION,
-                    "hosts": [h.name for h, _ in found],
-                    "pools": records,
-                    "errors": session.errors() + failed,
-                }
-            )
-        elif args.csv:
-            write_csv(POOL_FIELDS, records)
-        else:
-            with_host = len(session.fleet.hosts) > 1
-            print_lines(
-                table(pool_columns(with_host), (pool_row(n, p, with_host) for n, p in pairs))
-            )
-        return session.exit_code(EXIT_FAILED if failed else 0)
+        with_host = len(session.fleet.hosts) > 1
+        print_listing(
+            args,
+            found,
+            "pools",
+            records,
+            csv_fields=POOL_FIELDS,
+            table_lines=lambda: table(
+                pool_columns(with_host), (pool_row(n, p, with_host) for n, p in pairs)
+            ),
+        )
+        return found.code
     finally:
         await session.close()
 
@@ -190,26 +160,25 @@ async def run_volumes(args: argparse.Namespace) -> int:
     hosts = args.names if pool is None else args.names[1:]
     session = await open_session(args, hosts)
     try:
-        found, failed = await _each_host(session, lambda h: _volumes_of(h, pool))
-        pairs = sorted(((h.name, v) for h, volumes in found for v in volumes), key=_volume_order)
+        found = await query_hosts(session, lambda h: _volumes_of(h, pool))
+        pairs = sorted(
+            ((h.name, v) for h, volumes in found.answers for v in volumes), key=_volume_order
+        )
         records = [volume_record(name, volume) for name, volume in pairs]
-        if args.json:
-            print_json(
-                {
-                    "format_version": FORMAT_VERSION,
-                    "hosts": [h.name for h, _ in found],
-                    "pool": pool,
-                    "volumes": records,
-                    "errors": session.errors() + failed,
-                }
-            )
-        elif args.csv:
-            write_csv(VOLUME_FIELDS, (csv_ready(r) for r in records))
-        else:
-            with_host = len(session.fleet.hosts) > 1
-            with_pool = pool is None
-            rows = (volume_row(n, v, with_host, with_pool) for n, v in pairs)
-            print_lines(table(volume_columns(with_host, with_pool), rows))
-        return session.exit_code(EXIT_FAILED if failed else 0)
+        with_host, with_pool = len(session.fleet.hosts) > 1, pool is None
+        print_listing(
+            args,
+            found,
+            "volumes",
+            records,
+            csv_fields=VOLUME_FIELDS,
+            csv_records=(csv_ready(r) for r in records),
+            table_lines=lambda: table(
+                volume_columns(with_host, with_pool),
+                (volume_row(n, v, with_host, with_pool) for n, v in pairs),
+            ),
+            extra={"pool": pool},
+        )
+        return found.code
     finally:
         await session.close()
