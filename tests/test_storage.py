@@ -261,7 +261,7 @@ async def test_read_only_connections_refuse_changes(local_host, pool):
             stop_pool(ro, pool),
             delete_pool(ro, pool),
         ):
-            with pytest.raises(VtuiError, match="the connection is read-only"):
+            with pytest.raises(VtuiError, match="the connection to ro is read-only"):
                 await attempt
     finally:
         await ro.close()

@@ -1,22 +1,21 @@
-"""How storage calls reach libvirt: in the host's threads, refused on read-only
-connections, and with every libvirt failure turned into one line naming the object."""
+"""Storage's own part of reaching libvirt: errors that name the host, lookups that
+name the pool or volume. Calls, refusals and many reads at once are the host's
+(core/host/guard.py, core/host/fanout.py), shared with networks and devices."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
 import libvirt
 
-from vtui.core.errors import VtuiError, libvirt_message
+from vtui.core.errors import VtuiError
 from vtui.core.host import Host
 
 R = TypeVar("R")
 T = TypeVar("T")
 P = ParamSpec("P")
-PARALLEL_CALLS = 3  # of the host's 4 threads: leaves one for the sampler and actions
 
 
 def on_host(
@@ -34,42 +33,6 @@ def on_host(
             raise
 
     return wrapper
-
-
-def writable(host: Host, what: str) -> libvirt.virConnect:
-    """The connection to change things through, or why not (read-only, not connected)."""
-    if host.readonly:
-        raise VtuiError(
-            f"cannot {what}: the connection is read-only (started with --readonly)",
-            host=host.name,
-        )
-    return host.require_conn()
-
-
-async def run(host: Host, what: str, work: Callable[[], R]) -> R:
-    """work() in the host's threads; a libvirt failure becomes 'cannot WHAT: reason'."""
-    try:
-        return await host.call(work)
-    except libvirt.libvirtError as exc:
-        raise VtuiError(f"cannot {what}: {libvirt_message(exc)}", host=host.name) from exc
-
-
-async def run_split(
-    host: Host, what: str, items: Sequence[T], each: Callable[[T], R], parts: int = PARALLEL_CALLS
-) -> list[R]:
-    """each(item) for every item, the list cut into `parts` runs on the host's threads
-    at once: one libvirt connection answers several threads' calls concurrently, so a
-    thousand round trips over a slow link take a third of the time."""
-    if len(items) < 2 * parts:
-        return await run(host, what, lambda: [each(i) for i in items])
-    size = -(-len(items) // parts)
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-
-    def work(chunk: Sequence[T]) -> Callable[[], list[R]]:
-        return lambda: [each(i) for i in chunk]
-
-    results = await asyncio.gather(*(run(host, what, work(chunk)) for chunk in chunks))
-    return [r for chunk in results for r in chunk]
 
 
 def lookup_pool(conn: libvirt.virConnect, name: str, host: str) -> libvirt.virStoragePool:

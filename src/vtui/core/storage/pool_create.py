@@ -9,7 +9,8 @@ import libvirt
 
 from vtui.core.errors import VtuiError, libvirt_message
 from vtui.core.host import Host
-from vtui.core.storage.access import on_host, run, writable
+from vtui.core.host.guard import call_or_fail, writable_conn
+from vtui.core.storage.access import on_host
 from vtui.core.storage.checks import BadInput, check_name
 from vtui.core.storage.definitions import pool_xml
 from vtui.core.storage.ledger import Ledger, with_undo_note
@@ -58,7 +59,7 @@ async def create_pool(
     """Define a persistent pool of `pool_type` from `values` (field name -> answer, see
     pool_types()), optionally build its storage, start it and mark it autostart."""
     what = f"create pool {values.get('name', '')}".rstrip()
-    conn = writable(host, what)
+    conn = writable_conn(host, what)
     kinds = {k.type: k for k in await pool_types(host)}
     kind = kinds.get(pool_type)
     if kind is None:
@@ -68,7 +69,7 @@ async def create_pool(
         )
     if build and not kind.can_build:
         raise BadInput(f"cannot {what}: libvirt cannot build a {pool_type} pool")
-    taken = await run(
+    taken = await call_or_fail(
         host, "list the storage pools", lambda: {p.name() for p in conn.listAllStoragePools(0)}
     )
     try:
@@ -93,7 +94,7 @@ async def create_pool(
         ledger.forget()
         return created
 
-    return await run(host, what, work)
+    return await call_or_fail(host, what, work)
 
 
 def _build_and_start(

@@ -13,7 +13,8 @@ import libvirt
 from lxml import etree
 
 from vtui.core.host import Host
-from vtui.core.storage.access import is_unsupported, on_host, run
+from vtui.core.host.guard import call_or_fail
+from vtui.core.storage.access import is_unsupported, on_host
 from vtui.core.storage.model import PoolField, PoolType
 
 NAME = PoolField("name", "Name", True, "how libvirt and vtui call the pool, e.g. images")
@@ -145,7 +146,7 @@ async def pool_types(host: Host) -> list[PoolType]:
                 return None  # an older libvirt: offer what vtui knows
             raise
 
-    xml = await run(host, "read the storage capabilities", read)
+    xml = await call_or_fail(host, "read the storage capabilities", read)
     return list(KNOWN_TYPES) if xml is None else supported_types(xml)
 
 

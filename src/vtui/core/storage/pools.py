@@ -12,7 +12,9 @@ import libvirt
 
 from vtui.core.errors import VtuiError, libvirt_message
 from vtui.core.host import Host
-from vtui.core.storage.access import lookup_pool, on_host, run, run_split, writable
+from vtui.core.host.fanout import fan_out, width_for
+from vtui.core.host.guard import call_or_fail, writable_conn
+from vtui.core.storage.access import lookup_pool, on_host
 from vtui.core.storage.definitions import parse_pool
 from vtui.core.storage.model import POOL_STATES, Pool, VolumeUser
 from vtui.core.storage.users import disk_users
@@ -55,7 +57,7 @@ async def list_pools(host: Host) -> list[Pool]:
         persistent = {p.UUIDString() for p in conn.listAllStoragePools(LIST_PERSISTENT)}
         return pools, autostart, persistent
 
-    pools, autostart, persistent = await run(host, "list the storage pools", names)
+    pools, autostart, persistent = await call_or_fail(host, "list the storage pools", names)
 
     def one(pool: libvirt.virStoragePool) -> Pool | None:
         uuid = pool.UUIDString()
@@ -66,27 +68,27 @@ async def list_pools(host: Host) -> list[Pool]:
                 return None  # removed while we looked
             raise
 
-    found = await run_split(host, "read the storage pools", pools, one)
+    found = await call_or_fail(host, "read the storage pools", fan_out, one, pools, width_for(host))
     return sorted((p for p in found if p is not None), key=lambda p: p.name)
 
 
 @on_host
 async def get_pool(host: Host, name: str) -> Pool:
     conn = host.require_conn()
-    return await run(
+    return await call_or_fail(
         host, f"read pool {name}", lambda: read_pool(lookup_pool(conn, name, host.name))
     )
 
 
 async def _change(host: Host, name: str, what: str, action) -> Pool:
-    conn = writable(host, f"{what} pool {name}")
+    conn = writable_conn(host, f"{what} pool {name}")
 
     def work() -> Pool:
         pool = lookup_pool(conn, name, host.name)
         action(pool)
         return read_pool(pool)
 
-    return await run(host, f"{what} pool {name}", work)
+    return await call_or_fail(host, f"{what} pool {name}", work)
 
 
 @on_host
@@ -128,7 +130,7 @@ async def pool_users(host: Host, name: str) -> tuple[VolumeUser, ...]:
         return info, volumes
 
     (info, volumes), users = await asyncio.gather(
-        run(host, f"read pool {name}", read), disk_users(host)
+        call_or_fail(host, f"read pool {name}", read), disk_users(host)
     )
     if info.state != "active":  # no volume list: whatever lies under its directory
         return users.in_pool(name, info.target_path)
@@ -148,7 +150,7 @@ async def delete_pool(host: Host, name: str, *, storage: bool = False) -> None:
     pool's directory, a logical pool's volume group), then the definition. Refused
     while a guest uses any of its volumes, naming them."""
     what = f"delete pool {name}" + (" and its storage" if storage else "")
-    conn = writable(host, what)
+    conn = writable_conn(host, what)
     users = await pool_users(host, name)
     if users:
         guests = ", ".join(u.describe() for u in users)
@@ -169,7 +171,7 @@ async def delete_pool(host: Host, name: str, *, storage: bool = False) -> None:
         if persistent:
             pool.undefine()
 
-    await run(host, what, work)
+    await call_or_fail(host, what, work)
 
 
 def _delete_storage(pool: libvirt.virStoragePool, what: str) -> None:

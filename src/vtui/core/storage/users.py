@@ -12,11 +12,12 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import libvirt
 from lxml import etree
 
 from vtui.core.host import Host
-from vtui.core.storage.access import run, run_split
+from vtui.core.host.definitions import read_definitions
+from vtui.core.host.fanout import width_for
+from vtui.core.host.guard import call_or_fail
 from vtui.core.storage.model import VolumeUser
 
 
@@ -70,32 +71,17 @@ def _keep(users: dict[str, VolumeUser], user: VolumeUser) -> None:
 async def disk_users(host: Host) -> DiskUsers:
     """Read every guest's disks on this host (one XML read per definition)."""
     conn = host.require_conn()
-    domains = await run(host, "list the guests", lambda: conn.listAllDomains(0))
-    definitions = await run_split(host, "read the guests' disks", domains, _definitions)
+    definitions = await call_or_fail(
+        host, "read the guests' disks", read_definitions, conn, width_for(host), True
+    )
     users = DiskUsers()
-    for name, active, xmls in definitions:
-        for xml in xmls:
-            _collect(users, name, active, xml)
+    for definition in definitions:
+        for root in definition.documents:
+            _collect(users, definition.name, definition.active, root)
     return users
 
 
-def _definitions(dom: libvirt.virDomain) -> tuple[str, bool, list[str]]:
-    """(name, running, [live XML, next-start XML]) of one guest; a guest that vanished
-    meanwhile has none."""
-    try:
-        active = bool(dom.isActive())
-        xmls = [dom.XMLDesc(0)]
-        if active and dom.isPersistent():
-            xmls.append(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-        return dom.name(), active, xmls
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-            return dom.name(), False, []
-        raise
-
-
-def _collect(users: DiskUsers, guest: str, active: bool, xml: str) -> None:
-    root = etree.fromstring(xml.encode())
+def _collect(users: DiskUsers, guest: str, active: bool, root: etree._Element) -> None:
     for disk in root.iterfind("devices/disk"):
         target = disk.find("target")
         user = VolumeUser(guest, active, target.get("dev", "") if target is not None else "")

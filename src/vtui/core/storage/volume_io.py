@@ -17,7 +17,8 @@ import libvirt
 
 from vtui.core.errors import VtuiError, libvirt_message
 from vtui.core.host import Host
-from vtui.core.storage.access import lookup_pool, lookup_volume, on_host, writable
+from vtui.core.host.guard import writable_conn
+from vtui.core.storage.access import lookup_pool, lookup_volume, on_host
 from vtui.core.storage.checks import BadInput, check_capacity, check_new_name, check_space
 from vtui.core.storage.definitions import volume_xml
 from vtui.core.storage.local_files import LocalImage, partial_path, probe
@@ -75,7 +76,7 @@ async def start_upload(
     file makes a qcow2 volume of its virtual size; anything else a raw one."""
     name = name if name is not None else os.path.basename(local_path)
     what = f"upload {local_path} to pool {pool}"
-    conn = writable(host, what)
+    conn = writable_conn(host, what)
     try:
         image = await asyncio.to_thread(probe, local_path)
     except OSError as exc:
@@ -132,7 +133,7 @@ async def start_download(
 ) -> Transfer:
     """Download a volume into a local file (into a directory: under the volume's name)."""
     what = f"download volume {volume} of pool {pool}"
-    conn = writable(host, what)  # libvirt refuses volume downloads on read-only connections
+    conn = writable_conn(host, what)  # libvirt refuses volume downloads on read-only connections
     source = await get_volume(host, pool, volume)
     target = os.path.join(local_path, volume) if os.path.isdir(local_path) else local_path
 
@@ -183,7 +184,7 @@ async def start_copy(
     through this machine: a download from one host feeding an upload to the other."""
     name = name if name is not None else volume
     what = f"copy volume {pool}/{volume} to {dst_host.name}:{dst_pool}/{name}"
-    src_conn, dst_conn = writable(src_host, what), writable(dst_host, what)
+    src_conn, dst_conn = writable_conn(src_host, what), writable_conn(dst_host, what)
     source = await get_volume(src_host, pool, volume)
     info, names = await pool_and_names(dst_host, dst_conn, dst_pool)
     length = source.stream_length

@@ -13,7 +13,9 @@ import libvirt
 
 from vtui.core.errors import VtuiError
 from vtui.core.host import Host
-from vtui.core.storage.access import lookup_pool, lookup_volume, on_host, run, run_split, writable
+from vtui.core.host.fanout import fan_out, width_for
+from vtui.core.host.guard import call_or_fail, writable_conn
+from vtui.core.storage.access import lookup_pool, lookup_volume, on_host
 from vtui.core.storage.checks import BadInput, check_capacity, check_new_name, check_space
 from vtui.core.storage.definitions import VolumeXml, parse_volume, volume_xml
 from vtui.core.storage.model import Pool, Volume, VolumeUser
@@ -71,9 +73,16 @@ async def list_volumes(host: Host, pool: str) -> list[Volume]:
     def listing() -> list[libvirt.virStorageVol]:
         return _active_pool(conn, pool, host.name).listAllVolumes(0)
 
-    volumes = await run(host, f"list the volumes of pool {pool}", listing)
+    volumes = await call_or_fail(host, f"list the volumes of pool {pool}", listing)
     xmls, users = await asyncio.gather(
-        run_split(host, f"read the volumes of pool {pool}", volumes, _xml_or_none),
+        call_or_fail(
+            host,
+            f"read the volumes of pool {pool}",
+            fan_out,
+            _xml_or_none,
+            volumes,
+            width_for(host),
+        ),
         disk_users(host),
     )
     found = [x for x in xmls if x is not None]
@@ -96,7 +105,7 @@ async def volume_names(host: Host, pool: str) -> list[str]:
     def listing() -> list[str]:
         return sorted(v.name() for v in _active_pool(conn, pool, host.name).listAllVolumes(0))
 
-    return await run(host, f"list the volumes of pool {pool}", listing)
+    return await call_or_fail(host, f"list the volumes of pool {pool}", listing)
 
 
 def _xml_or_none(volume: libvirt.virStorageVol) -> VolumeXml | None:
@@ -118,7 +127,9 @@ async def get_volume(host: Host, pool: str, name: str) -> Volume:
             lookup_volume(_active_pool(conn, pool, host.name), name, host.name).XMLDesc(0)
         )
 
-    xml, users = await asyncio.gather(run(host, f"read volume {name}", read), disk_users(host))
+    xml, users = await asyncio.gather(
+        call_or_fail(host, f"read volume {name}", read), disk_users(host)
+    )
     return volume_of(xml, pool, users)
 
 
@@ -127,7 +138,7 @@ async def pool_and_names(host: Host, conn: libvirt.virConnect, pool: str) -> tup
         found = _active_pool(conn, pool, host.name)
         return read_pool(found), list(found.listVolumes())
 
-    return await run(host, f"read pool {pool}", read)
+    return await call_or_fail(host, f"read pool {pool}", read)
 
 
 # -- create ----------------------------------------------------------------------------
@@ -147,7 +158,7 @@ async def create_volume(
     overlay; capacity None then means the backing volume's. allocation: bytes to
     allocate now; None means all of it for raw volumes, none for the others."""
     what = f"create volume {name} in pool {pool}"
-    conn = writable(host, what)
+    conn = writable_conn(host, what)
     info, names = await pool_and_names(host, conn, pool)
     fmt = format if format is not None else ("" if info.type in FULL_POOL_TYPES else "qcow2")
     try:
@@ -180,7 +191,7 @@ async def create_volume(
     def work() -> VolumeXml:
         return parse_volume(lookup_pool(conn, pool, host.name).createXML(xml, 0).XMLDesc(0))
 
-    return volume_of(await run(host, what, work), pool, DiskUsers())
+    return volume_of(await call_or_fail(host, what, work), pool, DiskUsers())
 
 
 async def _backing(host: Host, conn: libvirt.virConnect, pool: str, backing: str) -> VolumeXml:
@@ -196,7 +207,7 @@ async def _backing(host: Host, conn: libvirt.virConnect, pool: str, backing: str
             lookup_volume(lookup_pool(conn, pool, host.name), backing, host.name).XMLDesc(0)
         )
 
-    return await run(host, f"read backing volume {backing}", read)
+    return await call_or_fail(host, f"read backing volume {backing}", read)
 
 
 # -- resize, wipe, delete, clone ---------------------------------------------------------
@@ -207,7 +218,7 @@ async def resize_volume(
     """Grow a volume to `capacity` bytes; shrinking loses data and needs shrink=True.
     Growing does not allocate (a raw file grows sparse)."""
     what = f"resize volume {name} of pool {pool}"
-    conn = writable(host, what)
+    conn = writable_conn(host, what)
     current = await get_volume(host, pool, name)
     try:
         check_capacity(capacity, "new size")
@@ -225,7 +236,7 @@ async def resize_volume(
     def work() -> None:
         lookup_volume(lookup_pool(conn, pool, host.name), name, host.name).resize(capacity, flags)
 
-    await run(host, what, work)
+    await call_or_fail(host, what, work)
     return await get_volume(host, pool, name)
 
 
@@ -244,7 +255,7 @@ async def wipe_volume(
     """Overwrite a volume's data (zeros by default). Refused while a guest uses it,
     unless `force` names each such guest."""
     what = f"wipe volume {name} of pool {pool}"
-    conn = writable(host, what)
+    conn = writable_conn(host, what)
     if algorithm not in WIPE_ALGORITHMS:
         raise BadInput(
             f"cannot {what}: no wipe algorithm {algorithm!r} (one of {', '.join(WIPE_ALGORITHMS)})"
@@ -256,7 +267,7 @@ async def wipe_volume(
         volume = lookup_volume(lookup_pool(conn, pool, host.name), name, host.name)
         volume.wipePattern(WIPE_ALGORITHMS[algorithm], 0)
 
-    await run(host, what, work)
+    await call_or_fail(host, what, work)
     return await get_volume(host, pool, name)
 
 
@@ -265,7 +276,7 @@ async def delete_volume(host: Host, pool: str, name: str, *, force: Collection[s
     """Delete a volume and its data. Refused while a guest uses it, unless `force`
     names each such guest; refused while it backs another volume of the pool."""
     what = f"delete volume {name} of pool {pool}"
-    conn = writable(host, what)
+    conn = writable_conn(host, what)
     volumes = await list_volumes(host, pool)
     current = next((v for v in volumes if v.name == name), None)
     if current is None:
@@ -277,7 +288,7 @@ async def delete_volume(host: Host, pool: str, name: str, *, force: Collection[s
     def work() -> None:
         lookup_volume(lookup_pool(conn, pool, host.name), name, host.name).delete(0)
 
-    await run(host, what, work)
+    await call_or_fail(host, what, work)
 
 
 @on_host
@@ -285,7 +296,7 @@ async def clone_volume(host: Host, pool: str, name: str, new_name: str) -> Volum
     """A full copy of a volume in the same pool (libvirt copies the data on the host;
     a qcow2 overlay's copy holds its backing chain's data too)."""
     what = f"clone volume {name} of pool {pool} as {new_name}"
-    conn = writable(host, what)
+    conn = writable_conn(host, what)
     (info, names), source = await asyncio.gather(
         pool_and_names(host, conn, pool), get_volume(host, pool, name)
     )
@@ -301,4 +312,4 @@ async def clone_volume(host: Host, pool: str, name: str, new_name: str) -> Volum
         original = lookup_volume(found, name, host.name)
         return parse_volume(found.createXMLFrom(xml, original, 0).XMLDesc(0))
 
-    return volume_of(await run(host, what, work), pool, DiskUsers())
+    return volume_of(await call_or_fail(host, what, work), pool, DiskUsers())
