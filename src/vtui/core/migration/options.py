@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import libvirt
 
@@ -136,34 +136,33 @@ def _host_ok(host: str | None) -> bool:
         return bool(_HOSTNAME.match(host))
 
 
-def valid_migration_address(address: str) -> bool:
-    """A host, an IP address, or tcp:// / rdma:// URI to one (what QEMU's migration
-    stream is pointed at); never anything a shell or libvirt would read more into."""
-    uri = migration_stream_uri(address)
+def _split(uri: str) -> SplitResult | None:
+    """The URI's parts, or None when it has white space or a port that is no port."""
     if any(c.isspace() for c in uri):
-        return False
+        return None
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
+        return None
+    return parts
+
+
+def valid_migration_address(address: str) -> bool:
+    """A host, an IP address, or tcp:// / rdma:// URI to one (what QEMU's migration
+    stream is pointed at); never anything a shell or libvirt would read more into."""
+    parts = _split(migration_stream_uri(address))
+    if parts is None or parts.scheme not in ("tcp", "rdma"):
         return False
-    if parts.scheme not in ("tcp", "rdma") or parts.path or parts.query or parts.fragment:
-        return False
-    return _host_ok(parts.hostname)
+    return not (parts.path or parts.query or parts.fragment) and _host_ok(parts.hostname)
 
 
 def valid_peer_uri(uri: str) -> bool:
     """A libvirt URI the source daemon can open (peer-to-peer)."""
-    if any(c.isspace() for c in uri):
+    parts = _split(uri)
+    if parts is None or not _LIBVIRT_SCHEME.match(parts.scheme):
         return False
-    try:
-        parts = urlsplit(uri)
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        return False
-    return bool(_LIBVIRT_SCHEME.match(parts.scheme)) and (
-        not parts.netloc or _host_ok(parts.hostname)
-    )
+    return not parts.netloc or _host_ok(parts.hostname)
 
 
 def migration_stream_uri(address: str) -> str:
