@@ -19,7 +19,7 @@ from functools import partial
 
 from vtui.core.errors import VtuiError
 
-from . import commands, lifecycle, migrate, top
+from . import commands, lifecycle, migrate, screenshot, top
 from .output import error_line
 from .parsing import (
     EXIT_FAILED,
@@ -46,6 +46,7 @@ COMMANDS: dict[str, Command] = {
         for name in lifecycle.ACTION_COMMANDS
     },
     "migrate": Command(migrate.migrate_parser, migrate.run_migrate),
+    "screenshot": Command(screenshot.screenshot_parser, screenshot.run_screenshot),
 }
 BATCH_COMMANDS = frozenset(COMMANDS)
 
