@@ -103,6 +103,11 @@ class VtuiApp(App):
             yield SystemCommand(
                 f"Console of {guest.name}", "serial console (Ctrl+] returns)", fs.action_console
             )
+            yield SystemCommand(
+                f"Screen of {guest.name}",
+                "its display, and type on it (Ctrl+] returns)",
+                fs.action_peek,
+            )
         from vtui.screens.console import open_consoles
 
         for console in open_consoles(self):

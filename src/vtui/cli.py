@@ -98,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         fleet.add(default_uri())
 
     from vtui.app import VtuiApp
+    from vtui.screens.peek.terminal import detect_graphics
 
+    detect_graphics()  # the terminal answers on stdin: ask before the app reads it
     app = VtuiApp(fleet, asker=asker, notes=notes)
     asker.app = app
     app.run()

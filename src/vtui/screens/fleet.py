@@ -50,6 +50,7 @@ class FleetScreen(Screen):
         Binding("f", "state_menu", "State", id="filter.state"),
         Binding("i", "host_details", "Host", id="host.details"),
         Binding("c", "console", "Console", id="guest.console"),
+        Binding("g", "peek", "Screen", id="guest.peek", show=False),
         Binding("m", "migrate", "Migrate", id="guest.migrate"),
         Binding("J", "jobs", "Jobs", id="app.jobs", show=False),
         Binding("O", "consoles", "Consoles", id="app.consoles", show=False),
@@ -312,6 +313,16 @@ class FleetScreen(Screen):
             open_console(self.app, *target)
         except VtuiError as exc:
             self.notify(str(exc), severity="warning")
+
+    def action_peek(self) -> None:
+        from vtui.screens.peek import open_peek
+
+        target = self._target()
+        if target is not None:
+            try:
+                open_peek(self.app, *target)
+            except VtuiError as exc:
+                self.notify(str(exc), severity="warning", markup=False)
 
     def action_migrate(self) -> None:
         from vtui.screens.migration.form import MigrateScreen

@@ -227,6 +227,7 @@ class ViewerSession:
     process: asyncio.subprocess.Process | None = None
     on_exit: Callable[[str], None] | None = None
     exit_message: str | None = None  # set once the viewer is gone
+    failed: bool = False  # it exited with an error (exit_message says why)
     _errors: list[str] = field(default_factory=list)
     _watcher: asyncio.Task | None = None
 
@@ -246,6 +247,7 @@ class ViewerSession:
         name = os.path.basename(self.argv[0]) if self.argv else "viewer"
         quick = asyncio.get_running_loop().time() - started < EARLY_EXIT
         if code != 0 and (quick or self._errors):
+            self.failed = True
             why = f": {self._errors[0]}" if self._errors else ""
             self.exit_message = f"viewer {name} failed (exit status {code}){why}"
         else:
