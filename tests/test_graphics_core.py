@@ -38,6 +38,7 @@ from vtui.core.guests.graphics_keys import (
 from vtui.core.guests.graphics_viewer import open_forward, open_viewer, viewer_command
 from vtui.core.host import Host
 from vtui.core.host.events import ensure_event_loop
+from vtui.core.uri import demo_uri
 
 VGA_TEXT_MODE = (720, 400)  # what QEMU's VGA shows for an 80x25 text console
 
@@ -103,6 +104,24 @@ def test_keys_and_text_become_evdev_chords():
         chord("ctrl", "hyper")
     with pytest.raises(VtuiError, match="no SysRq command"):
         sysrq_chord("!")
+
+
+async def test_demo_guest_screenshot_unchanged_and_nothing_to_forward():
+    host = Host(demo_uri(), interval=60)  # libvirt's test driver draws a fixed screen
+    await host.connect()
+    try:
+        guest = host.find("win2022-ad")
+        first = await screenshot(host, guest.uuid)
+        assert first.image.width > 100 and first.png().startswith(b"\x89PNG")
+        assert await screenshot(host, guest.uuid, previous=first) is first  # not decoded again
+        info = await display_info(host, guest.uuid)
+        assert info.running and info.videos == ("qxl",) and info.viewer_device is None
+        with pytest.raises(
+            VtuiError, match=r"a viewer can connect to \(it has VNC \(not listening"
+        ):
+            await open_forward(host, guest.uuid)
+    finally:
+        await host.close()
 
 
 # -- a real guest with a screen ------------------------------------------------------------

@@ -11,6 +11,7 @@ Keys (graphics_keys) and the full viewer (graphics_viewer) live beside this modu
 from __future__ import annotations
 
 import io
+import weakref
 from dataclasses import dataclass
 
 import libvirt
@@ -179,9 +180,13 @@ class Screenshot:
         return out.getvalue()
 
 
-async def screenshot(host: Host, uuid: str, screen: int = 0) -> Screenshot:
-    """What the guest's screen (head `screen`) shows now. Raises DisplayNotRunning,
-    NoDisplay or VtuiError, each one line."""
+async def screenshot(
+    host: Host, uuid: str, screen: int = 0, *, previous: Screenshot | None = None
+) -> Screenshot:
+    """What the guest's screen (head `screen`) shows now. When it is byte for byte the
+    `previous` screenshot, that one is returned (not decoded again): a peek of an idle
+    screen costs the transfer only. Raises DisplayNotRunning, NoDisplay or VtuiError,
+    each one line."""
     name = _guest_name(host, uuid)
     if host.readonly:
         raise VtuiError(
@@ -192,7 +197,8 @@ async def screenshot(host: Host, uuid: str, screen: int = 0) -> Screenshot:
         )
     conn = host.require_conn()
     try:
-        mime, data, image = await host.call(_screenshot_blocking, conn, uuid, screen)
+        same = previous.data if previous is not None else None
+        mime, data, image = await host.call(_screenshot_blocking, conn, uuid, screen, same)
     except libvirt.libvirtError as exc:
         raise _screenshot_error(exc, host.name, name, screen) from None
     except _TooBig:
@@ -205,6 +211,9 @@ async def screenshot(host: Host, uuid: str, screen: int = 0) -> Screenshot:
         raise VtuiError(
             f"cannot decode the screenshot ({exc.mime}): {exc}", host=host.name, guest=name
         ) from None
+    if image is None and previous is not None:
+        return previous
+    assert image is not None
     return Screenshot(image, mime, data)
 
 
@@ -218,10 +227,25 @@ class _Undecodable(Exception):
         self.mime = mime
 
 
+# Domain handles of each connection, so a peek refreshing every second saves the
+# lookup's round trip (a tenth of a second far away). Dropped with the connection.
+_domains: weakref.WeakKeyDictionary[libvirt.virConnect, dict[str, libvirt.virDomain]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _domain(conn: libvirt.virConnect, uuid: str) -> libvirt.virDomain:
+    known = _domains.setdefault(conn, {})
+    dom = known.get(uuid)
+    if dom is None:
+        dom = known[uuid] = conn.lookupByUUIDString(uuid)
+    return dom
+
+
 def _screenshot_blocking(
-    conn: libvirt.virConnect, uuid: str, screen: int
-) -> tuple[str, bytes, Image.Image]:
-    dom = conn.lookupByUUIDString(uuid)
+    conn: libvirt.virConnect, uuid: str, screen: int, same: bytes | None
+) -> tuple[str, bytes, Image.Image | None]:
+    dom = _domain(conn, uuid)
     stream = conn.newStream(0)
     chunks: list[bytes] = []
     received = 0
@@ -238,7 +262,9 @@ def _screenshot_blocking(
         mime = dom.screenshot(stream, screen, 0) or ""
         stream.recvAll(take, None)
         stream.finish()
-    except libvirt.libvirtError:
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            _domains.get(conn, {}).pop(uuid, None)
         try:
             stream.abort()
         except libvirt.libvirtError:
@@ -247,6 +273,8 @@ def _screenshot_blocking(
             raise _TooBig from None
         raise
     data = b"".join(chunks)
+    if data == same:
+        return mime, data, None  # unchanged: nothing to decode
     try:
         image = Image.open(io.BytesIO(data))
         image.load()  # decode here, in the worker thread, not on the loop

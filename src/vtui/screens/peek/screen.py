@@ -27,7 +27,13 @@ from textual.widgets import Static
 from textual.worker import Worker
 
 from vtui.core.errors import VtuiError
-from vtui.core.guests.graphics import DisplayInfo, NoDisplay, display_info, screenshot
+from vtui.core.guests.graphics import (
+    DisplayInfo,
+    NoDisplay,
+    Screenshot,
+    display_info,
+    screenshot,
+)
 from vtui.core.guests.graphics_keys import KeySender, chord
 from vtui.core.host import Host, HostStatus
 from vtui.core.model import Guest
@@ -42,7 +48,7 @@ KEYS_HINT = "Ctrl+] back · Ctrl+\\ menu"
 DEFAULT_INTERVAL = 1.0
 AFTER_KEYS = 0.2  # seconds after keys were sent before the next picture: typing shows
 
-Grab = Callable[[], Awaitable[Image.Image]]
+Grab = Callable[[], Awaitable[Image.Image | None]]
 
 
 def open_peek(app: App, host: Host, guest: Guest, **options) -> PeekScreen:
@@ -99,6 +105,8 @@ class PeekScreen(Screen):
         self.image: Image.Image | None = None  # the last picture, redrawn on resize
         self.status = "connecting"
         self.frames = 0  # pictures drawn
+        self.refreshes = 0  # pictures taken (an unchanged one is not drawn again)
+        self._shot: Screenshot | None = None  # the last one libvirt sent
         self.refresh_seconds: float | None = None  # request to drawn, last picture
         self.keys = KeySender(host, guest.uuid)
         self.keys.on_error = self._keys_failed
@@ -107,6 +115,8 @@ class PeekScreen(Screen):
         self._wake = asyncio.Event()
         self._refresher: Worker | None = None
         self._stopped = False  # nothing to show, ever (no video device)
+        self._title = ""
+        self._key_error, self._key_error_at = "", 0.0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="peek-header"):
@@ -182,14 +192,21 @@ class PeekScreen(Screen):
                 except VtuiError as exc:
                     self._problem(str(exc), "not running" if "not running" in str(exc) else "error")
                 else:
-                    await self._draw(image)
+                    if image is not None:
+                        await self._draw(image)
+                    self.refreshes += 1
                     self.refresh_seconds = time.monotonic() - began
             await self._pause()
 
-    async def grab(self) -> Image.Image:
+    async def grab(self) -> Image.Image | None:
+        """The guest's picture now, or None when it is the one drawn last."""
         if self._grab is not None:
             return await self._grab()
-        return (await screenshot(self.host, self.uuid)).image
+        shot = await screenshot(self.host, self.uuid, previous=self._shot)
+        if shot is self._shot:
+            return None
+        self._shot = shot
+        return shot.image
 
     async def _read_devices(self) -> bool:
         try:
@@ -247,6 +264,11 @@ class PeekScreen(Screen):
         menu.type_text(self, text)
 
     def _keys_failed(self, exc: VtuiError) -> None:
+        # typing on into a stopped guest must not stack one notice per key
+        now = time.monotonic()
+        if str(exc) == self._key_error and now - self._key_error_at < 5:
+            return
+        self._key_error, self._key_error_at = str(exc), now
         self.notify(str(exc), severity="error", timeout=6, markup=False)
 
     def _untypable(self, char: str) -> None:
@@ -267,6 +289,7 @@ class PeekScreen(Screen):
 
     # -- showing --------------------------------------------------------------------------------
     def _problem(self, text: str, status: str) -> None:
+        self._shot = None  # the next picture is drawn, even if it did not change
         self.view.show_message(text)
         self._show_status(status)
 
@@ -277,6 +300,9 @@ class PeekScreen(Screen):
             parts.append("{}x{}".format(*self.image.size))
         parts.append(status)
         parts.append(f"every {self.interval:g} s" if self.interval > 0 else "after keys")
+        text = " · ".join(parts)
         title = self.query_one("#peek-title", Static)
-        title.update(Text(" · ".join(parts)))
+        if text != self._title:  # an unchanged title costs no layout
+            self._title = text
+            title.update(Text(text))
         title.set_class(status != "live", "-problem")
