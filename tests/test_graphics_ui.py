@@ -166,12 +166,20 @@ async def test_peek_reasons_and_guards_on_the_demo_host():
             "it has only a text console"
         )
         await pilot.press(ESCAPE)
+        stopped = await peek_on_demo(app, pilot, name="win2019-build")  # VNC, shut off
+        await wait_for(lambda: stopped.status == "not running", pilot)
+        assert stopped.view.message == "win2019-build is shut off; the screen shows when it runs"
+        await pilot.press(ESCAPE)
         # the table's g and the palette open it
         select(app, "win2022-ad")
         await pilot.press("g")
         await wait_for(lambda: isinstance(app.screen, PeekScreen), pilot)
         await wait_for(lambda: app.screen.frames >= 1, pilot)  # the test driver's picture
         assert app.screen.image.size == (1120, 832)
+        await pilot.press(MENU)  # the full viewer: the demo's VNC listens nowhere
+        await wait_for(lambda: isinstance(app.screen, ChoiceScreen), pilot)
+        await pilot.press(*["down"] * 5, "enter")
+        await wait_for(lambda: any("not listening" in n for n in notifications(app)), pilot)
         await pilot.press(ESCAPE)
         titles = [c.title for c in app.get_system_commands(app.fleet_screen)]
         assert "Screen of win2022-ad" in titles

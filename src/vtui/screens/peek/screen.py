@@ -29,6 +29,7 @@ from textual.worker import Worker
 from vtui.core.errors import VtuiError
 from vtui.core.guests.graphics import (
     DisplayInfo,
+    DisplayNotRunning,
     NoDisplay,
     Screenshot,
     display_info,
@@ -176,10 +177,16 @@ class PeekScreen(Screen):
         if self._grab is None and self.info is None and not await self._read_devices():
             return
         while True:
+            guest = self.host.guests.get(self.uuid)
             if self.host.status is not HostStatus.CONNECTED:
                 self._problem(
                     f"connection to {self.host.name} lost; the screen comes back with it",
                     "host lost",
+                )
+            elif guest is not None and not guest.active:  # kept current by lifecycle events
+                self._problem(
+                    f"{self.guest_name} is {guest.state}; the screen shows when it runs",
+                    "not running",
                 )
             else:
                 began = time.monotonic()
@@ -189,8 +196,10 @@ class PeekScreen(Screen):
                     self._stopped = True
                     self._problem(str(exc), "no display")
                     return
+                except DisplayNotRunning as exc:
+                    self._problem(f"{exc}; the screen shows when it runs", "not running")
                 except VtuiError as exc:
-                    self._problem(str(exc), "not running" if "not running" in str(exc) else "error")
+                    self._problem(str(exc), "error")
                 else:
                     if image is not None:
                         await self._draw(image)

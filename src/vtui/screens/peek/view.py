@@ -167,7 +167,9 @@ class GuestView(Widget, can_focus=True):
 
     def show_message(self, text: str) -> None:
         """One line instead of the picture (shown literally)."""
-        self.message = text
+        if text == self.message and self.frame is None:
+            return  # said already: no layout for the same words every second
+        self.message, self.frame = text, None
         self.query_one("#message", Static).update(Text(text))
         self._show_picture(False)
 
