@@ -4,7 +4,9 @@
     local_host  session  lab["a"], the private local libvirtd for tests without SSH
     guest_image session  (kernel, initrd) of the busybox test guest
     make_guest  function make_guest(host, name=None, start=True, paused=False,
-                         busy=False, serial=True) -> name; removed again afterwards
+                         busy=False, serial=True, display=None) -> name; removed
+                         again afterwards (display: "vnc" or "vnc:/socket", see
+                         tests/lab/images.guest_xml)
 
 Tests using these get the `lab` marker automatically (deselect with -m "not lab").
 No libvirt event loop is registered here: the app does that (vtui.core.host.events).
@@ -65,10 +67,19 @@ def make_guest(lab, guest_image):
     kernel, initrd = guest_image
     made: list[str] = []
 
-    def define(host: Host, name: str, start: bool, paused: bool, busy: bool, serial: bool):
+    def define(
+        host: Host,
+        name: str,
+        start: bool,
+        paused: bool,
+        busy: bool,
+        serial: bool,
+        display: str | None,
+    ):
         conn = libvirt.open(host.uri)
         try:
-            dom = conn.defineXML(guest_xml(name, kernel, initrd, busy=busy, serial=serial))
+            xml = guest_xml(name, kernel, initrd, busy=busy, serial=serial, display=display)
+            dom = conn.defineXML(xml)
             made.append(name)
             if start or paused:
                 dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED if paused else 0)
@@ -82,10 +93,11 @@ def make_guest(lab, guest_image):
         paused: bool = False,
         busy: bool = False,
         serial: bool = True,
+        display: str | None = None,
     ) -> str:
         host = lab[host] if isinstance(host, str) else host
         name = name or f"vtui-t-{uuid.uuid4().hex[:8]}"
-        _in_thread(define, host, name, start, paused, busy, serial)
+        _in_thread(define, host, name, start, paused, busy, serial, display)
         return name
 
     yield make

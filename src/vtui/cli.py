@@ -124,10 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     from vtui.app import VtuiApp
     from vtui.core.settings import preferences
     from vtui.keymap import load_keymap
+    from vtui.screens.peek.terminal import detect_graphics
 
     prefs = preferences.load()
     keymap = load_keymap(prefs)
     notes += prefs.problems
+    detect_graphics()  # the terminal answers on stdin: ask before the app reads it
     app = VtuiApp(fleet, asker=asker, notes=notes, keymap=keymap)
     asker.app = app
     app.run()

@@ -47,6 +47,11 @@ def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
         yield SystemCommand(
             f"Console of {guest.name}", "serial console (Ctrl+] returns)", fs.action_console
         )
+        yield SystemCommand(
+            f"Screen of {guest.name}",
+            "its display, and type on it (Ctrl+] returns)",
+            fs.action_peek,
+        )
     for console in open_consoles(app):
         yield SystemCommand(
             f"Switch to console of {console.guest_name}",

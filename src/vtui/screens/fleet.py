@@ -26,7 +26,7 @@ from vtui.widgets.host_list import HostList
 from vtui.widgets.host_panel import HostPanel
 
 # Actions whose binding shows only when it applies to the selected guest.
-GATED = {"guest", "delete", "toggle_autostart", "console", "migrate"}
+GATED = {"guest", "delete", "toggle_autostart", "console", "peek", "migrate"}
 # What a destructive action loses, said in the confirmation.
 LOSSES = {
     "reset": "Like pressing the reset button: anything the guest has not written to disk is lost.",
@@ -61,6 +61,7 @@ class FleetScreen(ReportsWorkerFailures, Screen):
         *gated("a", "toggle_autostart", "Autostart", "guest.autostart", show=False),
         *gated("D,delete", "delete", "Delete", "guest.delete"),
         *gated("c", "console", "Console", "guest.console"),
+        *gated("g", "peek", "Screen", "guest.peek", show=False),
         *gated("m", "migrate", "Migrate", "guest.migrate"),
         Binding("P", "sort('cpu')", "Sort CPU", id="sort.cpu", show=False),
         Binding("M", "sort('mem')", "Sort mem", id="sort.mem", show=False),
@@ -300,7 +301,7 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             return refusal(ACTIONS["undefine"], guest, readonly) is None
         if action == "toggle_autostart":
             return guest.persistent and not readonly
-        if action == "console":
+        if action in ("console", "peek"):
             return guest.active and not readonly
         # migrate: somewhere to go, and a connection allowed to act
         return not readonly and any(
@@ -416,6 +417,16 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             open_console(self.app, *target)
         except VtuiError as exc:
             self.notify(str(exc), severity="warning")
+
+    def action_peek(self) -> None:
+        from vtui.screens.peek import open_peek
+
+        target = self._target()
+        if target is not None:
+            try:
+                open_peek(self.app, *target)
+            except VtuiError as exc:
+                self.notify(str(exc), severity="warning", markup=False)
 
     def action_migrate(self) -> None:
         from vtui.screens.migration.form import MigrateScreen

@@ -1,1 +1,1 @@
-"""What is done to guests: lifecycle actions and the serial console."""
+"""What is done to guests: lifecycle actions, the serial console, the screen and keyboard."""

@@ -420,6 +420,24 @@ class SshTunnel:
             raise VtuiError(f"{self.target.host}: remote command failed: {exc}") from None
         return str(result.stdout or "")
 
+    async def forward_local(
+        self, dest_host: str = "", dest_port: int = 0, *, dest_path: str | None = None
+    ) -> asyncssh.SSHListener:
+        """Listen on a free port of 127.0.0.1 and carry each connection over this SSH
+        connection to dest_host:dest_port, or to the unix socket dest_path, on the
+        remote host. Close the listener to stop; it also ends with the connection."""
+        conn = self._conn
+        if conn is None:
+            raise VtuiError(f"{self.target.host}: not connected")
+        try:
+            if dest_path is not None:
+                return await conn.forward_local_port_to_path("127.0.0.1", 0, dest_path)
+            return await conn.forward_local_port("127.0.0.1", 0, dest_host, dest_port)
+        except (OSError, asyncssh.Error) as exc:
+            raise VtuiError(
+                f"{self.target.host}: cannot forward a local port: {_describe(exc)}"
+            ) from None
+
     async def close(self, grace: float = 1.0) -> None:
         """Close the local socket (after up to `grace` s for libvirt to hang up first),
         then the SSH connection; remove the private directory. Idempotent."""
