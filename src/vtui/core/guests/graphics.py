@@ -19,6 +19,7 @@ from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
 from vtui.core.errors import VtuiError, libvirt_message
+from vtui.core.guests.definition import read_definition
 from vtui.core.host import Host
 
 MAX_SCREENSHOT_BYTES = 64 << 20  # a 4K screen as raw PPM is 25 MB; beyond this is not a screen
@@ -132,30 +133,13 @@ def parse_display(xml: str | bytes, *, secure: bool = False) -> DisplayInfo:
     return DisplayInfo(tuple(graphics), videos, running)
 
 
-def _guest_name(host: Host, uuid: str) -> str:
-    guest = host.guests.get(uuid)
-    return guest.name if guest is not None else uuid
-
-
 async def display_info(host: Host, uuid: str) -> DisplayInfo:
     """The guest's graphics and video devices, from its live (or inactive) XML. On a
     read-write connection the secure XML tells whether a password is set (parsed in
     the worker thread: the password itself never leaves it)."""
-    conn = host.require_conn()
     secure = not host.readonly
-
-    def read(conn: libvirt.virConnect) -> DisplayInfo:
-        flags = libvirt.VIR_DOMAIN_XML_SECURE if secure else 0
-        return parse_display(conn.lookupByUUIDString(uuid).XMLDesc(flags), secure=secure)
-
-    try:
-        return await host.call(read, conn)
-    except libvirt.libvirtError as exc:
-        raise VtuiError(
-            f"cannot read the definition: {libvirt_message(exc)}",
-            host=host.name,
-            guest=_guest_name(host, uuid),
-        ) from None
+    flags = libvirt.VIR_DOMAIN_XML_SECURE if secure else 0
+    return await read_definition(host, uuid, lambda xml: parse_display(xml, secure=secure), flags)
 
 
 # -- screenshots -----------------------------------------------------------------------
@@ -187,7 +171,7 @@ async def screenshot(
     `previous` screenshot, that one is returned (not decoded again): a peek of an idle
     screen costs the transfer only. Raises DisplayNotRunning, NoDisplay or VtuiError,
     each one line."""
-    name = _guest_name(host, uuid)
+    name = host.guest_name(uuid)
     if host.readonly:
         raise VtuiError(
             "cannot take a screenshot: the connection is read-only (libvirt allows "

@@ -215,16 +215,11 @@ def _send_error(exc: libvirt.libvirtError, host: Host, guest: str) -> VtuiError:
     return VtuiError(f"cannot send keys: {text}", host=host.name, guest=guest)
 
 
-def _guest_name(host: Host, uuid: str) -> str:
-    guest = host.guests.get(uuid)
-    return guest.name if guest is not None else uuid
-
-
 async def send_chords(
     host: Host, uuid: str, chords: Iterable[tuple[int, ...]], hold_ms: int = HOLD_MS
 ) -> None:
     """Press the chords one after the other (one worker call for all of them)."""
-    name = _guest_name(host, uuid)
+    name = host.guest_name(uuid)
     refused = _refused(host, name)
     if refused is not None:
         raise refused
@@ -245,7 +240,7 @@ async def type_text(host: Host, uuid: str, text: str, *, skip_untypable: bool = 
             f"cannot type {describe_chars(typed.untypable)} with a US keyboard layout; "
             "nothing was sent",
             host=host.name,
-            guest=_guest_name(host, uuid),
+            guest=host.guest_name(uuid),
         )
     await send_chords(host, uuid, typed.chords)
     return len(typed.chords)
@@ -268,7 +263,7 @@ class KeySender:
         return len(self._queue)
 
     def send(self, chords: Iterable[tuple[int, ...]]) -> None:
-        refused = _refused(self.host, _guest_name(self.host, self.uuid))
+        refused = _refused(self.host, self.host.guest_name(self.uuid))
         if refused is not None:
             self._fail(refused)
             return

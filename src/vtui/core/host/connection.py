@@ -328,6 +328,11 @@ class Host(HostLink):
         memory = sum(g.memory_max_kib or g.memory_kib for g in running)
         return vcpus / facts.cpus, memory / facts.memory_total_kib
 
+    def guest_name(self, uuid: str) -> str:
+        """The name of the guest with this UUID as last seen, else the UUID itself."""
+        guest = self.guests.get(uuid)
+        return guest.name if guest is not None else uuid
+
     def find(self, name_or_uuid: str) -> Guest | None:
         guest = self.guests.get(name_or_uuid)
         if guest is not None:

@@ -22,6 +22,7 @@ from textual.widgets import Static
 from vtui.core.errors import VtuiError
 from vtui.core.guests.graphics_keys import KEYCODES, char_chord, chord
 from vtui.screens.peek.frames import Frame
+from vtui.widgets.keys import GuestKeys
 
 # Textual's names of keys that are keys, not characters (all are in KEYCODES too)
 NAMED_KEYS = frozenset(
@@ -111,7 +112,7 @@ def _picture_widget(mode: str) -> Widget:
     return widget
 
 
-class GuestView(Widget, can_focus=True):
+class GuestView(GuestKeys, Widget, can_focus=True):
     DEFAULT_CSS = """
     GuestView { width: 1fr; height: 1fr; align: center middle; }
     GuestView > #message { width: 1fr; height: auto; content-align: center middle;
@@ -134,10 +135,7 @@ class GuestView(Widget, can_focus=True):
         self.on_chord = on_chord
         self.on_paste = on_paste
         self.on_untypable = on_untypable
-        self.reserved_keys = set(reserved_keys)
-        # the default keys of the screen's bindings are never claimed either: Textual drops
-        # a binding whose key a focused widget claims before the user's keymap moves it
-        self.binding_defaults = set(self.reserved_keys)
+        self.reserve_keys(reserved_keys)
         self.frame: Frame | None = None
         self.message: str | None = "connecting"
 
@@ -181,13 +179,8 @@ class GuestView(Widget, can_focus=True):
         self.query_one("#picture").display = shown
 
     # -- keys -------------------------------------------------------------------------------
-    def check_consume_key(self, key: str, character: str | None) -> bool:
-        # Claiming a key hides the app's bindings for it (even Ctrl+Q and Ctrl+P):
-        # keys typed here belong to the guest.
-        return key not in self.reserved_keys and key not in self.binding_defaults
-
     async def _on_key(self, event: events.Key) -> None:
-        if event.key in self.reserved_keys:
+        if self.leaves_to_screen(event.key):
             return  # bubbles up to the screen's bindings
         event.stop()
         event.prevent_default()
