@@ -43,15 +43,25 @@ def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
                     f"on {guest.host}",
                     lambda a=action.id: fs.action_guest(a),
                 )
-        yield SystemCommand(f"Migrate {guest.name}", "to another connected host", fs.action_migrate)
-        yield SystemCommand(
-            f"Console of {guest.name}", "serial console (Ctrl+] returns)", fs.action_console
-        )
-        yield SystemCommand(
-            f"Screen of {guest.name}",
-            "its display, and type on it (Ctrl+] returns)",
-            fs.action_peek,
-        )
+        # what the footer would show for this guest (not on a read-only host, not for
+        # a stopped guest's console, not migrate with nowhere to go)
+        for action, title, help_text, run in (
+            ("migrate", f"Migrate {guest.name}", "to another connected host", fs.action_migrate),
+            (
+                "console",
+                f"Console of {guest.name}",
+                "serial console (Ctrl+] returns)",
+                fs.action_console,
+            ),
+            (
+                "peek",
+                f"Screen of {guest.name}",
+                "its display, type on it (Ctrl+] returns)",
+                fs.action_peek,
+            ),
+        ):
+            if fs.check_action(action, ()):
+                yield SystemCommand(title, help_text, run)
     for console in open_consoles(app):
         yield SystemCommand(
             f"Switch to console of {console.guest_name}",
