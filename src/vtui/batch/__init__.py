@@ -19,7 +19,7 @@ from functools import partial
 
 from vtui.core.errors import VtuiError
 
-from . import commands, devices, lifecycle, migrate, networks, storage, top, volume
+from . import commands, create, devices, lifecycle, migrate, networks, storage, top, volume
 from .output import error_line
 from .parsing import (
     EXIT_FAILED,
@@ -52,6 +52,7 @@ COMMANDS: dict[str, Command] = {
     "pools": Command(storage.pools_parser, storage.run_pools),
     "volumes": Command(storage.volumes_parser, storage.run_volumes),
     "volume": Command(volume.volume_parser, volume.run_volume),
+    "create": Command(create.create_parser, create.run_create),
 }
 BATCH_COMMANDS = frozenset(COMMANDS)
 
