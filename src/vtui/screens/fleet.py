@@ -62,6 +62,7 @@ class FleetScreen(ReportsWorkerFailures, Screen):
         *gated("D,delete", "delete", "Delete", "guest.delete"),
         *gated("c", "console", "Console", "guest.console"),
         *gated("m", "migrate", "Migrate", "guest.migrate"),
+        Binding("n", "create", "New", id="guest.create", show=False),
         Binding("P", "sort('cpu')", "Sort CPU", id="sort.cpu", show=False),
         Binding("M", "sort('mem')", "Sort mem", id="sort.mem", show=False),
         Binding("N", "sort('name')", "Sort name", id="sort.name", show=False),
@@ -432,6 +433,23 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             )
             return
         self.app.push_screen(MigrateScreen(self.fleet, guest))
+
+    def action_create(self) -> None:
+        from vtui.screens.create import CreateScreen
+
+        host = self.selected_host()
+        usable = [h for h in self.fleet.hosts.values() if h.status is HostStatus.CONNECTED]
+        if host not in usable:
+            host = usable[0] if usable else None
+        if host is None or host.readonly:
+            why = (
+                "no connected host"
+                if host is None
+                else f"the connection to {host.name} is read-only"
+            )
+            self.notify(f"cannot create a guest: {why}", severity="warning")
+            return
+        self.app.push_screen(CreateScreen(self.fleet, host))
 
     def action_jobs(self) -> None:
         from vtui.screens.migration.jobs import JobsScreen

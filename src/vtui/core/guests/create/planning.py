@@ -137,6 +137,7 @@ async def plan_guest(
             draft.problems.append(exc.message)
     await _lookups(draft)
     models = device_models(os_info, machine)
+    draft.notes.append(models.reason)
     _platform_notes(draft, arch, domain_type, machine, caps)
     interface = await _interface(draft, models.net_model)
     await _storage(draft, models.disk_bus, models.cdrom_bus, caps)
