@@ -12,6 +12,7 @@ import functools
 import http.server
 import shutil
 import threading
+from dataclasses import replace
 
 import libvirt
 import pytest
@@ -34,6 +35,7 @@ from vtui.core.guests.create import (
     NEW_DISK,
     NO_DISK,
     NO_NETWORK,
+    PXE,
     URL,
     CloudInitAnswer,
     CreateRefused,
@@ -491,3 +493,59 @@ async def test_remote_host_through_ssh_with_uploads(lab, guest_image, tmp_path):
         await asyncio.to_thread(remove_guests, lab["b"].uri, names)
         remove_pool(lab["b"].uri, pool)
         await fleet.close()
+
+
+# -- what the host offers decides --------------------------------------------------------------
+async def test_without_kvm_the_guest_is_tcg_and_the_review_says_so(host, guest_image):
+    choices = await read_choices(host)
+    assert choices.caps is not None
+    no_kvm = [
+        replace(g, domain_types=tuple(t for t in g.domain_types if t != "kvm"))
+        for g in choices.caps.guests
+    ]
+    choices.caps = replace(choices.caps, guests=tuple(no_kvm))  # a host without /dev/kvm
+    answers = kernel_answers("vtui-c-tcg", guest_image, domain_type="")
+    plan = await plan_guest(host, answers, choices)
+    assert plan.domain_type == "qemu"
+    assert (
+        "QEMU TCG emulation (KVM is not available on lab-a): the guest runs much slower than with KVM"
+        in plan.notes
+    )
+    assert etree.fromstring(domain_xml(plan).encode()).get("type") == "qemu"
+
+
+async def test_import_and_pxe_plans(host, local_host, pool, guests):
+    image = await create_volume(host, pool, "old.img", 64 * MiB, format="raw")
+    imported = GuestAnswers(
+        name="vtui-c-import", domain_type="qemu", os="linux-old",
+        source=SourceAnswer(kind=IMPORT, volume=image.path),
+        disk=DiskAnswer(bus="sata"), network=NetworkAnswer(kind=NO_NETWORK),
+    )  # fmt: skip
+    guests.append(imported.name)
+    plan = await plan_guest(host, imported)
+    assert [(d.device, d.bus, d.path, d.format) for d in plan.disks] == [
+        ("disk", "sata", image.path, "raw")
+    ]
+    assert plan.volumes == [] and plan.boot == ["hd"]
+    await create_guest(host, plan)
+    # the disk is now in use: importing it into a second guest is refused
+    again = replace(imported, name="vtui-c-import2")
+    with pytest.raises(CreateRefused, match=f"disk image {image.path} is in use by vtui-c-import"):
+        await plan_guest(host, again)
+
+    pxe = GuestAnswers(
+        name="vtui-c-pxe", domain_type="qemu",
+        source=SourceAnswer(kind=PXE), disk=DiskAnswer(mode=NO_DISK),
+        network=NetworkAnswer(kind=MACVTAP, source="eth0", model="e1000", mac="52:54:00:0c:0c:01"),
+    )  # fmt: skip
+    root = etree.fromstring(domain_xml(await plan_guest(host, pxe)).encode())
+    assert [b.get("dev") for b in root.iterfind("os/boot")] == ["network"]
+    interface = root.find("devices/interface")
+    assert (
+        interface.get("type") == "direct"
+        and interface.find("mac").get("address") == "52:54:00:0c:0c:01"
+    )
+    assert interface.find("model").get("type") == "e1000"
+    bridge = replace(pxe, network=NetworkAnswer(kind="bridge", source="eth0"))
+    with pytest.raises(CreateRefused, match="eth0 is not a bridge"):
+        await plan_guest(host, bridge)
