@@ -14,7 +14,7 @@ from tests.ui.helpers import demo_app, wait_for, wait_loaded
 from vtui.app import VtuiApp
 from vtui.core.fleet import Fleet
 from vtui.core.guests.create import KERNEL, PXE
-from vtui.screens.console import ConsoleScreen
+from vtui.screens.console import ConsoleScreen, close_console
 from vtui.screens.create import CreateScreen
 from vtui.screens.create.review import CreatingScreen, ReviewScreen
 
@@ -177,6 +177,8 @@ async def test_form_creates_a_guest_and_its_console_shows_the_boot(
         console = app.screen
         lines = lambda: "\n".join(console.terminal.display_lines(scrollback=True))  # noqa: E731
         await wait_for(lambda: READY_LINE in lines(), pilot, timeout=BOOT)
+        assert console.status == "attached"
+        await close_console(app, console)  # detached before the app goes
     conn = libvirt.open(local_host.uri)
     try:
         dom = conn.lookupByName(name)
