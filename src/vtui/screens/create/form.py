@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
@@ -25,13 +25,9 @@ from vtui.core.guests.create import (
     NEW_DISK,
     NO_NETWORK,
     URL,
-    CloudInitAnswer,
     CreateRefused,
-    DiskAnswer,
     GuestAnswers,
     HostChoices,
-    NetworkAnswer,
-    SourceAnswer,
     answer_problems,
     device_models,
     local_public_keys,
@@ -42,7 +38,15 @@ from vtui.core.guests.create import (
 from vtui.core.host import Host, HostStatus
 from vtui.failures import ReportsWorkerFailures
 from vtui.screens.create import fields
-from vtui.screens.create.fields import AUTO, options, row, value
+from vtui.screens.create.fields import options, row, value
+from vtui.screens.create.reading import read_answers
+from vtui.screens.create.sections import (
+    cloud_init_rows,
+    install_rows,
+    network_rows,
+    platform_rows,
+    storage_rows,
+)
 
 # which rows each install source shows
 SOURCE_ROWS = {
@@ -121,215 +125,11 @@ class CreateScreen(ReportsWorkerFailures, Screen):
             )
             yield row("OS", Input(DEFAULT_OS, compact=True, id="os"))
             yield Static("", id="os-hint")
-            yield Label("Install", classes="section")
-            yield row(
-                "Source",
-                Select(
-                    fields.source_options(),
-                    value=CLOUD_IMAGE,
-                    allow_blank=False,
-                    compact=True,
-                    id="source",
-                ),
-            )
-            yield row(
-                "Volume/path",
-                Input(placeholder="pool/volume or /path on the host", compact=True, id="volume"),
-                id="row-volume",
-            )
-            yield row(
-                "Local file",
-                Input(placeholder="or a file here, uploaded", compact=True, id="local-file"),
-                id="row-local-file",
-            )
-            yield row(
-                "Tree URL",
-                Input(placeholder="http://.../os/", compact=True, id="url"),
-                id="row-url",
-            )
-            yield row(
-                "Kernel",
-                Input(placeholder="/path on the host", compact=True, id="kernel"),
-                id="row-kernel",
-            )
-            yield row(
-                "Initrd",
-                Input(placeholder="/path on the host (optional)", compact=True, id="initrd"),
-                id="row-initrd",
-            )
-            yield row(
-                "Cmdline", Input("console=ttyS0", compact=True, id="cmdline"), id="row-cmdline"
-            )
-            with Vertical(id="row-cloud"):
-                yield Label("cloud-init", classes="section")
-                yield row(
-                    "User",
-                    Input(
-                        placeholder="created with sudo; empty: the image's", compact=True, id="user"
-                    ),
-                )
-                yield row(
-                    "Key files",
-                    Input(
-                        keys, placeholder="~/.ssh/id_ed25519.pub, ...", compact=True, id="key-files"
-                    ),
-                )
-                yield row(
-                    "Pasted key", Input(placeholder="ssh-ed25519 AAAA...", compact=True, id="key")
-                )
-                yield row(
-                    "Password",
-                    Input(
-                        password=True,
-                        placeholder="optional, stored hashed",
-                        compact=True,
-                        id="password",
-                    ),
-                )
-                yield row(
-                    "Hostname", Input(placeholder="default: the name", compact=True, id="hostname")
-                )
-                yield row(
-                    "Packages",
-                    Input(placeholder="e.g. nginx, qemu-guest-agent", compact=True, id="packages"),
-                )
-                yield row(
-                    "Static IP",
-                    Input(placeholder="CIDR; empty: DHCP", compact=True, id="static-ip"),
-                )
-                yield row(
-                    "Gateway/DNS", Input(compact=True, id="gateway"), Input(compact=True, id="dns")
-                )
-            yield Label("Storage", classes="section")
-            disk_modes = options(
-                [(NEW_DISK, "new volume"), (EXISTING_DISK, "existing volume"), ("none", "no disk")]
-            )
-            yield row(
-                "Disk",
-                Select(disk_modes, value=NEW_DISK, allow_blank=False, compact=True, id="disk-mode"),
-            )
-            yield row(
-                "Pool", Select([], compact=True, prompt="no active pool", id="pool"), id="row-pool"
-            )
-            yield row(
-                "Size",
-                Input("10G", compact=True, id="disk-size"),
-                Select(
-                    options([("qcow2", "qcow2 (thin)"), ("raw", "raw (allocated)")]),
-                    value="qcow2",
-                    allow_blank=False,
-                    compact=True,
-                    id="disk-format",
-                ),
-                id="row-size",
-            )
-            yield row(
-                "Existing",
-                Input(placeholder="pool/volume or /path", compact=True, id="disk-volume"),
-                id="row-disk-volume",
-            )
-            buses = options(
-                [(AUTO, "auto: what the OS drives")]
-                + [(b, b) for b in ("virtio", "scsi", "sata", "ide", "usb")]
-            )
-            yield row(
-                "Disk bus",
-                Select(buses, value=AUTO, allow_blank=False, compact=True, id="disk-bus"),
-                id="row-bus",
-            )
-            yield Label("Network", classes="section")
-            kinds = options(
-                [
-                    ("network", "virtual network"),
-                    ("bridge", "host bridge"),
-                    ("macvtap", "macvtap"),
-                    ("none", "none"),
-                ]
-            )
-            yield row(
-                "Interface",
-                Select(kinds, value="none", allow_blank=False, compact=True, id="net-kind"),
-            )
-            yield row(
-                "Source",
-                Select([], compact=True, prompt="none found", id="net-source"),
-                id="row-net-source",
-            )
-            yield row(
-                "Model",
-                Select(
-                    fields.model_options(),
-                    value=AUTO,
-                    allow_blank=False,
-                    compact=True,
-                    id="net-model",
-                ),
-                Input(placeholder="MAC: generated", compact=True, id="mac"),
-                id="row-net-model",
-            )
-            yield Label("Platform", classes="section")
-            yield row(
-                "Firmware",
-                Select(
-                    options([("bios", "BIOS")]),
-                    value="bios",
-                    allow_blank=False,
-                    compact=True,
-                    id="firmware",
-                ),
-                Checkbox("Secure Boot", compact=True, id="secure-boot"),
-            )
-            yield row(
-                "Hypervisor",
-                Select(
-                    options([(AUTO, "auto")]),
-                    value=AUTO,
-                    allow_blank=False,
-                    compact=True,
-                    id="domain-type",
-                ),
-            )
-            yield row(
-                "Machine",
-                Select(
-                    options([(AUTO, "auto: what suits the OS")]),
-                    value=AUTO,
-                    allow_blank=False,
-                    compact=True,
-                    id="machine",
-                ),
-            )
-            yield row(
-                "CPU",
-                Select(
-                    options([("", "hypervisor default")]),
-                    value="",
-                    allow_blank=False,
-                    compact=True,
-                    id="cpu",
-                ),
-                Input(placeholder="model", compact=True, id="cpu-model"),
-            )
-            yield row(
-                "Graphics",
-                Select(
-                    options([("none", "none (serial console)")]),
-                    value="none",
-                    allow_blank=False,
-                    compact=True,
-                    id="graphics",
-                ),
-            )
-            yield row(
-                "Devices",
-                Checkbox("guest agent", True, compact=True, id="agent"),
-                Checkbox("RNG", True, compact=True, id="rng"),
-            )
-            yield row(
-                "Then",
-                Checkbox("start it", True, compact=True, id="start"),
-                Checkbox("open console", True, compact=True, id="console"),
-            )
+            yield from install_rows()
+            yield from cloud_init_rows(keys)
+            yield from storage_rows()
+            yield from network_rows()
+            yield from platform_rows()
             yield Static("", id="problems")
             with Horizontal(classes="buttons"):
                 yield Button(
@@ -487,80 +287,7 @@ class CreateScreen(ReportsWorkerFailures, Screen):
 
     # -- the answers ----------------------------------------------------------------------
     def read_answers(self) -> tuple[GuestAnswers, list[str]]:
-        q = self.query_one
-        problems: list[str] = []
-
-        def text(selector: str) -> str:
-            return q(selector, Input).value.strip()
-
-        def listed(selector: str) -> list[str]:
-            return [p.strip() for p in text(selector).replace(",", " ").split() if p.strip()]
-
-        memory, problem = fields.parse_memory(text("#memory"))
-        problems += [problem] if problem else []
-        try:
-            vcpus = int(text("#vcpus"))
-        except ValueError:
-            vcpus = 0
-            problems.append("vCPUs must be a whole number")
-        disk_size, problem = fields.parse_disk_size(text("#disk-size"))
-        disk_mode = value(q("#disk-mode", Select)) or "none"
-        problems += [problem] if problem and disk_mode == NEW_DISK else []
-        net_kind = value(q("#net-kind", Select)) or NO_NETWORK
-        kind = value(q("#source", Select))
-        key = text("#key")
-        answers = GuestAnswers(
-            name=q("#name", Input).value,
-            title=text("#title"),
-            source=SourceAnswer(
-                kind=kind,
-                volume=text("#volume"),
-                local_file=text("#local-file"),
-                url=text("#url"),
-                kernel=text("#kernel"),
-                initrd=text("#initrd"),
-                cmdline=text("#cmdline"),
-            ),  # fmt: skip
-            cloud_init=CloudInitAnswer(
-                hostname=text("#hostname"),
-                user=text("#user"),
-                ssh_keys=[key] if key else [],
-                ssh_key_files=listed("#key-files"),
-                password=q("#password", Input).value,
-                packages=listed("#packages"),
-                static_address=text("#static-ip"),
-                gateway=text("#gateway"),
-                dns=listed("#dns"),
-            ),  # fmt: skip
-            os=text("#os"),
-            memory=memory,
-            vcpus=vcpus,
-            cpu_mode=value(q("#cpu", Select)),
-            cpu_model=text("#cpu-model"),
-            disk=DiskAnswer(
-                mode=disk_mode,
-                pool=value(q("#pool", Select)),
-                size=disk_size,
-                format=value(q("#disk-format", Select)) or "qcow2",
-                bus=value(q("#disk-bus", Select)),
-                volume=text("#disk-volume"),
-            ),  # fmt: skip
-            network=NetworkAnswer(
-                kind=net_kind,
-                source=value(q("#net-source", Select)),
-                model=value(q("#net-model", Select)),
-                mac=text("#mac"),
-            ),  # fmt: skip
-            firmware=value(q("#firmware", Select)) or "bios",
-            secure_boot=q("#secure-boot", Checkbox).value,
-            machine=value(q("#machine", Select)),
-            domain_type=value(q("#domain-type", Select)),
-            graphics=value(q("#graphics", Select)) or "none",
-            guest_agent=q("#agent", Checkbox).value,
-            rng=q("#rng", Checkbox).value,
-            start=q("#start", Checkbox).value,
-        )
-        return answers, problems
+        return read_answers(self)
 
     def show_problems(self, problems: list[str]) -> None:
         box = self.query_one("#problems", Static)
