@@ -75,6 +75,9 @@ def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
     yield SystemCommand(
         "Filter guests by state", "running, paused, shut off...", fs.action_state_menu
     )
+    yield SystemCommand(
+        "New guest", "create a guest: cloud image, ISO, kernel... (n)", fs.action_create
+    )
     yield SystemCommand("Migration jobs", "progress, cancel, results", fs.action_jobs)
     yield SystemCommand(
         "Hosts and connections", "add, edit, remove, connect saved hosts", app.action_connections

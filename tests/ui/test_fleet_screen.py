@@ -200,7 +200,9 @@ async def test_palette_offers_only_what_applies_on_a_read_only_host():
         await wait_loaded(app, pilot)
         select(app, "web-01")
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert not any(t.startswith(("Migrate", "Console of", "Screen of", "Pause")) for t in titles)
+        assert not any(
+            t.startswith(("Migrate", "Console of", "Screen of", "Pause")) for t in titles
+        )
         assert "Filter guests by state" in titles  # looking around still works
 
 

@@ -19,7 +19,18 @@ from functools import partial
 
 from vtui.core.errors import VtuiError
 
-from . import commands, devices, lifecycle, migrate, networks, screenshot, storage, top, volume
+from . import (
+    commands,
+    create,
+    devices,
+    lifecycle,
+    migrate,
+    networks,
+    screenshot,
+    storage,
+    top,
+    volume,
+)
 from .output import error_line
 from .parsing import (
     EXIT_FAILED,
@@ -53,6 +64,7 @@ COMMANDS: dict[str, Command] = {
     "volumes": Command(storage.volumes_parser, storage.run_volumes),
     "volume": Command(volume.volume_parser, volume.run_volume),
     "screenshot": Command(screenshot.screenshot_parser, screenshot.run_screenshot),
+    "create": Command(create.create_parser, create.run_create),
 }
 BATCH_COMMANDS = frozenset(COMMANDS)
 

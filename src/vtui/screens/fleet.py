@@ -26,7 +26,7 @@ from vtui.widgets.host_list import HostList
 from vtui.widgets.host_panel import HostPanel
 
 # Actions whose binding shows only when it applies to the selected guest.
-GATED = {"guest", "delete", "toggle_autostart", "console", "peek", "migrate"}
+GATED = {"guest", "delete", "toggle_autostart", "console", "peek", "migrate", "create"}
 # What a destructive action loses, said in the confirmation.
 LOSSES = {
     "reset": "Like pressing the reset button: anything the guest has not written to disk is lost.",
@@ -54,7 +54,7 @@ class FleetScreen(ReportsWorkerFailures, Screen):
         *gated("d", "guest('shutdown')", "Shutdown", "guest.shutdown"),
         *gated("r", "guest('reboot')", "Reboot", "guest.reboot", show=False),
         *gated("R", "guest('reset')", "Reset", "guest.reset", show=False),
-        *gated("F", "guest('destroy')", "Force off", "guest.destroy"),
+        *gated("F", "guest('destroy')", "Force off", "guest.destroy", show=False),
         *gated("p", "guest('suspend')", "Pause", "guest.suspend"),
         *gated("u", "guest('resume')", "Resume", "guest.resume"),
         *gated("w", "guest('managedsave')", "Save", "guest.managedsave", show=False),
@@ -63,6 +63,7 @@ class FleetScreen(ReportsWorkerFailures, Screen):
         *gated("c", "console", "Console", "guest.console"),
         *gated("g", "peek", "Screen", "guest.peek", show=False),
         *gated("m", "migrate", "Migrate", "guest.migrate"),
+        *gated("n", "create", "New", "guest.create"),
         Binding("P", "sort('cpu')", "Sort CPU", id="sort.cpu", show=False),
         Binding("M", "sort('mem')", "Sort mem", id="sort.mem", show=False),
         Binding("N", "sort('name')", "Sort name", id="sort.name", show=False),
@@ -290,6 +291,11 @@ class FleetScreen(ReportsWorkerFailures, Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action not in GATED:
             return True
+        if action == "create":  # somewhere to create it
+            return any(
+                h.status is HostStatus.CONNECTED and not h.readonly
+                for h in self.fleet.hosts.values()
+            )
         guest = self.table.selected_guest
         host = self.fleet.hosts.get(guest.host) if guest is not None else None
         if guest is None or host is None:
@@ -443,6 +449,23 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             )
             return
         self.app.push_screen(MigrateScreen(self.fleet, guest))
+
+    def action_create(self) -> None:
+        from vtui.screens.create import CreateScreen
+
+        host = self.selected_host()
+        usable = [h for h in self.fleet.hosts.values() if h.status is HostStatus.CONNECTED]
+        if host not in usable:
+            host = usable[0] if usable else None
+        if host is None or host.readonly:
+            why = (
+                "no connected host"
+                if host is None
+                else f"the connection to {host.name} is read-only"
+            )
+            self.notify(f"cannot create a guest: {why}", severity="warning")
+            return
+        self.app.push_screen(CreateScreen(self.fleet, host))
 
     def action_jobs(self) -> None:
         from vtui.screens.migration.jobs import JobsScreen
