@@ -74,7 +74,7 @@ def disk_element(
     if volume:
         E(disk, "source", pool=pool, volume=volume)
     elif path:
-        E(disk, "source", **{"dev" if kind == "block" else "file": path})
+        E(disk, "source", {"dev" if kind == "block" else "file": path})
     E(disk, "target", dev=target, bus=bus)
     if readonly or device == "cdrom":
         E(disk, "readonly")
@@ -92,7 +92,7 @@ def set_media(disk: etree._Element, path: str) -> None:
         return
     kind = "block" if path.startswith("/dev/") else "file"
     disk.set("type", kind)
-    source = etree.Element("source", **{"dev" if kind == "block" else "file": path})
+    source = etree.Element("source", {"dev" if kind == "block" else "file": path})
     anchor = disk.find("driver")
     if anchor is not None:
         anchor.addnext(source)
@@ -110,7 +110,7 @@ def set_nic_source(nic: etree._Element, kind: str, source: str, mode: str = "bri
     old = nic.find("source")
     attrs = {"network": {"network": source}, "bridge": {"bridge": source}}
     attrs["direct"] = {"dev": source, "mode": mode}
-    new = etree.Element("source", **attrs[kind])
+    new = etree.Element("source", attrs[kind])
     if old is not None:
         old.addprevious(new)
         nic.remove(old)

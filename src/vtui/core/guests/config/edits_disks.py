@@ -25,10 +25,13 @@ from vtui.core.guests.config.plan import (
     Plan,
     Scope,
     base_refusals,
+    drop,
     element_text,
     make_plan,
     per_scope,
     refuse,
+    refuse_alone,
+    remove,
 )
 from vtui.core.guests.config.whole import define_plan
 from vtui.core.guests.config.words import human_bytes
@@ -191,15 +194,15 @@ async def plan_remove_disk(
                 f"{target} ({disk.source}) is not a storage volume: only volumes are deleted"
             )
         why = "the volume can be deleted only when the disk leaves both definitions"
-        refuse(refusals, Scope.LIVE, why)
+        refuse_alone(refusals, Scope.LIVE, why)
         if config.live is not None and config.live.disk(target) is not None:
-            refuse(refusals, Scope.PERSISTENT, why)
+            refuse_alone(refusals, Scope.PERSISTENT, why)
         loses = f"volume {volume.name} of pool {volume.pool} ({volume.path}) and all the data on it"
 
     def change(root: etree._Element, _scope: Scope) -> None:
         elem = _disk_elem(root, target)
         if elem is not None:
-            elem.getparent().remove(elem)
+            remove(elem)
 
     def build(scope: Scope):
         def each(part: Scope) -> list[Call]:
@@ -276,7 +279,7 @@ def plan_disk_properties(
                 driver = etree.Element("driver", name="qemu")
                 elem.insert(0, driver)
             if cache == "default":
-                driver.attrib.pop("cache", None)
+                drop(driver, "cache")
             else:
                 driver.set("cache", cache)
         for flag, wanted in (("readonly", readonly), ("shareable", shareable)):

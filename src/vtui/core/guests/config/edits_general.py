@@ -14,6 +14,7 @@ from vtui.core.guests.config.plan import (
     Plan,
     Scope,
     base_refusals,
+    drop,
     make_plan,
     per_scope,
     refuse,
@@ -93,7 +94,7 @@ def plan_vcpus(
         if current < top:
             vcpu.set("current", str(current))
         else:
-            vcpu.attrib.pop("current", None)
+            drop(vcpu, "current")
 
     def build(scope: Scope):
         def each(part: Scope) -> list[Call]:

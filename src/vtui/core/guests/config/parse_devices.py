@@ -30,7 +30,7 @@ def _attrs(elem: etree._Element | None) -> str:
     """key=value of an element's attributes, for a source vtui has no words for."""
     if elem is None:
         return ""
-    return " ".join(f"{k}={v}" for k, v in elem.attrib.items())
+    return " ".join(f"{k!s}={v!s}" for k, v in elem.attrib.items())
 
 
 def _get(elem: etree._Element | None, key: str) -> str:
@@ -233,17 +233,15 @@ def device_summary(dev: etree._Element) -> str:
     if kind == "input":
         return f"{dev.get('type', '')} ({dev.get('bus', '')})"
     if kind == "controller":
-        model = f" {dev.get('model')}" if dev.get("model") else ""
-        return f"{dev.get('type', '')} {dev.get('index', '')}{model}"
+        named = f" {dev.get('model')}" if dev.get("model") else ""
+        return f"{dev.get('type', '')} {dev.get('index', '')}{named}"
     if kind == "filesystem":
         driver = dev.find("driver")
-        source, target = dev.find("source"), dev.find("target")
-        src = (
-            (source.get("dir") or source.get("name") or _attrs(source))
-            if source is not None
-            else ""
-        )
-        dst = target.get("dir", "") if target is not None else ""
+        fs_source, fs_target = dev.find("source"), dev.find("target")
+        src = ""
+        if fs_source is not None:
+            src = fs_source.get("dir") or fs_source.get("name") or _attrs(fs_source)
+        dst = _get(fs_target, "dir")
         how = driver.get("type", dev.get("type", "")) if driver is not None else dev.get("type", "")
         return f"{how}: {src} -> {dst}"
     if kind == "watchdog":

@@ -95,10 +95,7 @@ def pending_changes(
         )
     boot_names = {"order": "boot order", "menu": "boot menu", "kernel": "kernel"}
     boot_names |= {"initrd": "initrd", "cmdline": "kernel command line", "firmware": "firmware"}
-    for change in _fields("boot", live.boot, persistent.boot, boot_names):
-        found.append(
-            PendingChange("boot", change.text.replace("()", "default").replace("None", "default"))
-        )
+    found += _fields("boot", live.boot, persistent.boot, boot_names)
     found += _keyed(
         "disks",
         "disk",

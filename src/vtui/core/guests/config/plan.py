@@ -179,6 +179,13 @@ def refuse(refusals: dict[Scope, str], scope: Scope, why: str) -> dict[Scope, st
     return refusals
 
 
+def refuse_alone(refusals: dict[Scope, str], scope: Scope, why: str) -> dict[Scope, str]:
+    """A single scope cannot apply on its own, yet both together can (e.g. deleting a
+    disk's volume: only once the disk leaves both definitions)."""
+    refusals.setdefault(scope, why)
+    return refusals
+
+
 def documents(config: GuestConfig) -> dict[Scope, str]:
     """libvirt's XML per single scope the guest has."""
     docs = {}
@@ -234,6 +241,19 @@ def make_plan(
 def per_scope(scope: Scope, make: Callable[[Scope], list[Call]]) -> list[Call]:
     """The calls of each single scope `scope` is made of, live first."""
     return [call for part in scope.parts for call in make(part)]
+
+
+def drop(elem: etree._Element, key: str) -> None:
+    """Remove an attribute if it is there."""
+    if key in elem.attrib:
+        del elem.attrib[key]
+
+
+def remove(elem: etree._Element) -> None:
+    """Take an element out of its document."""
+    parent = elem.getparent()
+    if parent is not None:
+        parent.remove(elem)
 
 
 def set_child_text(

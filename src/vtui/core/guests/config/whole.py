@@ -18,6 +18,7 @@ from vtui.core.guests.config.plan import (
     Scope,
     base_refusals,
     canonical,
+    drop,
     make_plan,
     refuse,
     set_child_text,
@@ -90,21 +91,21 @@ def _device_for(root: etree._Element, ref: str) -> etree._Element | None:
 
 
 def _set_order(root: etree._Element, os_elem: etree._Element, order: list[str]) -> None:
-    for boot in os_elem.findall("boot"):
-        os_elem.remove(boot)
+    for old in os_elem.findall("boot"):
+        os_elem.remove(old)
     for dev in root.iterfind("devices/*"):
-        boot = dev.find("boot") if isinstance(dev.tag, str) else None
-        if boot is not None:
-            dev.remove(boot)
-    per_device = [r for r in order if r not in BOOT_DEVICES]
-    if per_device and len(per_device) != len(order):
+        per_device = dev.find("boot") if isinstance(dev.tag, str) else None
+        if per_device is not None:
+            dev.remove(per_device)
+    refs = [r for r in order if r not in BOOT_DEVICES]
+    if refs and len(refs) != len(order):
         raise BadInput(
             "boot order: use either device kinds (hd, cdrom, network, fd) or devices "
             "(disk targets, NIC MACs), not both"
         )
-    if not per_device:
-        for dev in order:
-            _os_child(os_elem, "boot").set("dev", dev)
+    if not refs:
+        for kind in order:
+            _os_child(os_elem, "boot").set("dev", kind)
         return
     for position, ref in enumerate(order, start=1):
         found = _device_for(root, ref)
@@ -158,7 +159,7 @@ def plan_boot(
             if enabled and menu_timeout_ms is not None:
                 elem.set("timeout", str(menu_timeout_ms))
             elif not enabled:
-                elem.attrib.pop("timeout", None)
+                drop(elem, "timeout")
 
     # Check the answers now: a wrong device name is the user's to fix, not libvirt's.
     change(parse_root(config.persistent_xml))
