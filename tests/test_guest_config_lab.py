@@ -5,6 +5,7 @@ versus persistent, and guests of unusual shapes."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -23,19 +24,28 @@ from vtui.core.guests.config import (
     NewDisk,
     Scope,
     apply,
+    plan_add_device,
     plan_add_disk,
     plan_add_nic,
+    plan_attach_hostdev,
+    plan_boot,
     plan_change_media,
+    plan_detach_hostdev,
+    plan_disk_properties,
     plan_full_xml,
     plan_link,
     plan_memory,
     plan_metadata,
+    plan_nic_properties,
+    plan_remove_device,
     plan_remove_disk,
     plan_remove_nic,
+    plan_resize_disk,
+    plan_vcpus,
     read_addresses,
     read_config,
 )
-from vtui.core.host import Host
+from vtui.core.host import Host, HostDevice
 
 pytestmark = pytest.mark.lab
 MiB = 1024 * 1024
@@ -395,15 +405,20 @@ async def test_live_only_is_gone_after_restart_persistent_only_appears(host, vir
     config = await config_of(host, name)
     done = await apply(host, plan_metadata(config, title="live only"), Scope.LIVE)
     assert done.config.live.title == "live only" and done.config.persistent_view.title == ""
-    assert [p.section for p in done.config.pending] == ["overview"]
+    assert [p.text for p in done.config.pending] == [
+        "title: live only now, none from the next start"
+    ]
+    done = await apply(host, plan_vcpus(done.config, count=2, maximum=2), Scope.PERSISTENT)
     memory = config.persistent_view.memory.maximum_kib - 32 * 1024
     done = await apply(host, plan_memory(done.config, current_kib=memory), Scope.PERSISTENT)
     assert done.config.persistent_view.memory.current_kib == memory
-    assert {p.section for p in done.config.pending} == {"overview", "memory"}
+    assert done.config.live.cpu.vcpus == 1 and done.config.vcpus_live == 1
+    assert {p.section for p in done.config.pending} == {"overview", "cpu"}
 
     await restart(host, name)
     after = await config_of(host, name)
     assert after.live.title == ""
+    assert after.vcpus_live == 2
     for _ in range(100):  # the guest's balloon driver takes a moment to give memory back
         if abs(after.live.memory.current_kib - memory) <= 4096:
             break
@@ -485,3 +500,131 @@ async def test_guest_of_unusual_shape_opens(host, local_host):
         assert all(d.raw.startswith(f"<{d.kind}") for d in view.devices)
     finally:
         _in_thread(undefine)
+
+
+# -- a stopped guest: every kind of edit, then it still starts ---------------------------
+async def persistent(host, plan):
+    assert Scope.LIVE not in plan.allowed()  # a stopped guest: persistent only
+    return (await apply(host, plan, Scope.PERSISTENT)).config
+
+
+async def test_every_kind_of_edit_gives_its_xml_and_the_guest_still_starts(
+    host, local_host, virtio_guest, network, pool
+):
+    name = virtio_guest(start=False)
+    c = await config_of(host, name)
+    assert c.persistent_view is not None and c.live is None
+
+    c = await persistent(host, plan_metadata(c, title="edited", description="two\nlines"))
+    assert (c.shown.title, c.shown.description) == ("edited", "two\nlines")
+
+    c = await persistent(host, plan_vcpus(c, count=1, maximum=2))
+    assert (c.shown.cpu.vcpus, c.shown.cpu.vcpus_max) == (1, 2)
+    assert '<vcpu placement="static" current="1">2</vcpu>' in c.persistent_xml.replace("'", '"')
+
+    c = await persistent(host, plan_memory(c, current_kib=160 * 1024, maximum_kib=256 * 1024))
+    assert (c.shown.memory.current_kib, c.shown.memory.maximum_kib) == (160 * 1024, 256 * 1024)
+
+    cmdline = c.shown.boot.cmdline + " vtui.edited"
+    c = await persistent(
+        host,
+        plan_boot(c, order=["hd", "network"], menu=True, menu_timeout_ms=1000, cmdline=cmdline),
+    )
+    assert c.shown.boot.order == ("hd", "network")
+    assert (c.shown.boot.menu, c.shown.boot.menu_timeout_ms, c.shown.boot.cmdline) == (
+        True,
+        1000,
+        cmdline,
+    )
+
+    image = _make_image(local_host.uri, pool, "data.raw")
+    c = await persistent(host, await plan_add_disk(host, c, NewDisk(bus="virtio", path=image)))
+    assert (c.shown.disk("vda").path, c.shown.disk("vda").format) == (image, "raw")
+    c = await persistent(
+        host, plan_disk_properties(c, "vda", cache="none", readonly=True, shareable=True)
+    )
+    disk = c.shown.disk("vda")
+    assert (disk.cache, disk.readonly, disk.shareable) == ("none", True, True)
+    c = await persistent(host, plan_disk_properties(c, "vda", readonly=False, shareable=False))
+    c = await persistent(host, plan_disk_properties(c, "vda", bus="sata"))
+    assert c.shown.disk("vda") is None and c.shown.disk("sda").bus == "sata"
+    c = await persistent(host, await plan_resize_disk(host, c, "sda", 2 * MiB))
+    assert c.block_sizes["sda"].capacity == 2 * MiB
+
+    c = await persistent(
+        host, plan_add_nic(c, "network", network, model="e1000e", mac="52:54:00:7a:02:01")
+    )
+    c = await persistent(host, plan_nic_properties(c, "52:54:00:7a:02:01", model="virtio"))
+    c = await persistent(
+        host, plan_nic_properties(c, "52:54:00:7a:02:01", new_mac="52:54:00:7a:02:02")
+    )
+    c = await persistent(host, plan_link(c, "52:54:00:7a:02:02", up=False))
+    nic = c.shown.nic("52:54:00:7a:02:02")
+    assert (nic.source, nic.model, nic.link) == (network, "virtio", "down")
+
+    added = {
+        "serial": {"port": "1"},
+        "channel": {"purpose": "guest agent"},
+        "rng": {"source": "/dev/urandom"},
+        "watchdog": {"model": "i6300esb", "action": "reset"},
+        "input": {"type": "tablet", "bus": "virtio"},
+        "controller": {"type": "scsi", "model": "virtio-scsi"},
+        "video": {"model": "vga"},  # the primary card: before graphics would add one
+        "graphics": {"type": "vnc", "listen": "127.0.0.1"},
+        "sound": {"model": "ich9"},
+    }
+    if shutil.which("swtpm"):
+        added["tpm"] = {"model": "tpm-crb"}
+    for kind, answers in added.items():
+        c = await persistent(host, plan_add_device(c, kind, answers))
+    summaries = {d.kind: d.summary for d in c.shown.devices}
+    assert summaries["rng"] == "virtio from /dev/urandom"
+    assert summaries["watchdog"].startswith("i6300esb")
+    assert summaries["input"] == "tablet (virtio)"
+    assert "-> org.qemu.guest_agent.0" in summaries["channel"]
+    assert [d.summary for d in c.shown.devices if d.kind == "serial"] == [
+        "pty port 0 (isa-serial)",
+        "pty port 1 (isa-serial)",
+    ]
+
+    # A virtiofs share needs shared guest memory, which this guest does not have; a
+    # host PCI device goes in and out again (a made-up address: never a real device).
+    share = plan_add_device(c, "filesystem", {"source": "/srv", "tag": "share"})
+    assert '<driver type="virtiofs"/>' in share.diff(Scope.PERSISTENT)
+    with pytest.raises(VtuiError, match="virtiofs' requires shared memory"):
+        await apply(host, share, Scope.PERSISTENT)  # libvirt's own reason, nothing changed
+    fake = HostDevice(
+        name="pci_0000_7f_1f_7", kind="pci", parent="", address="0000:7f:1f.7", iommu_group=99
+    )
+    c = await persistent(host, plan_attach_hostdev(c, fake))
+    assert [(h.kind, h.address, h.managed) for h in c.shown.hostdevs] == [
+        ("pci", "0000:7f:1f.7", True)
+    ]
+    c = await persistent(host, plan_detach_hostdev(c, c.shown.hostdevs[0].key))
+    assert c.shown.hostdevs == ()
+    c = await persistent(
+        host, plan_remove_device(c, next(d.key for d in c.shown.devices if d.kind == "watchdog"))
+    )
+    assert "watchdog" not in {d.kind for d in c.shown.devices}
+
+    await _start(host, name)
+    sh = await shell(local_host.uri, name)  # it boots to its shell
+    await asyncio.to_thread(sh.close)
+    running = await config_of(host, name)
+    assert running.active and running.live.title == "edited" and not running.pending
+
+    # a stopped guest's disk is removed with its volume once asked
+    await _stop(host, name)
+    c = await config_of(host, name)
+    c = await persistent(host, await plan_remove_disk(host, c, "sda", delete_volume=True))
+    assert c.shown.disk("sda") is None and volumes_in(local_host.uri, pool) == []
+
+
+async def _start(host, name: str) -> None:
+    conn = host.require_conn()
+    await host.call(lambda: conn.lookupByName(name).create())
+
+
+async def _stop(host, name: str) -> None:
+    conn = host.require_conn()
+    await host.call(lambda: conn.lookupByName(name).destroy())

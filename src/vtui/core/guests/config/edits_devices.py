@@ -30,6 +30,7 @@ from vtui.core.guests.config.plan import (
     refuse,
     remove,
 )
+from vtui.core.guests.config.whole import define_plan
 from vtui.core.host import HostDevice
 
 # What QEMU can plug into (and out of) a running guest; the rest waits for a restart.
@@ -51,6 +52,11 @@ LIVE_KINDS = frozenset(
         "hostdev",
     }
 )
+
+
+# Kinds libvirt's QEMU driver cannot add to or remove from the persistent definition
+# with attach/detach-device --config: those go by redefining it.
+DEFINE_KINDS = frozenset({"graphics", "video", "panic", "smartcard", "hub", "iommu", "audio"})
 
 
 def _not_live(kind: str) -> str:
@@ -83,6 +89,10 @@ def _count(root: etree._Element, kind: str) -> int:
 def _add(config: GuestConfig, elem: etree._Element, title: str, file: str) -> Plan:
     kind = elem.tag
     xml = element_text(elem)
+    if kind in DEFINE_KINDS:
+        return define_plan(
+            config, title, lambda root: _insert(root, etree.fromstring(xml)), _not_live(kind)
+        )
     refusals = base_refusals(config)
     if kind not in LIVE_KINDS:
         refuse(refusals, Scope.LIVE, _not_live(kind))
@@ -108,6 +118,15 @@ def _add(config: GuestConfig, elem: etree._Element, title: str, file: str) -> Pl
 
 
 def _remove(config: GuestConfig, kind: str, ordinal: int, title: str) -> Plan:
+    if kind in DEFINE_KINDS:
+
+        def on_root(root: etree._Element) -> None:
+            found = _nth(root, kind, ordinal)
+            if found is None:
+                raise BadInput(f"{config.name} has no such {kind} device")
+            remove(found)
+
+        return define_plan(config, title, on_root, _not_live(kind))
     refusals = base_refusals(config)
     if kind not in LIVE_KINDS:
         refuse(refusals, Scope.LIVE, _not_live(kind))
@@ -147,6 +166,13 @@ def _remove(config: GuestConfig, kind: str, ordinal: int, title: str) -> Plan:
 # -- other devices -----------------------------------------------------------------------
 def plan_add_device(config: GuestConfig, kind: str, answers: Mapping[str, str]) -> Plan:
     elem = device_element(kind, answers)
+    model = elem.find("model")
+    if (
+        kind == "video"
+        and model is not None
+        and any(d.kind == "video" for d in config.shown.devices)
+    ):
+        del model.attrib["primary"]  # there is one primary video card, the first
     return _add(config, elem, f"add a {kind} device to {config.name}", f"{kind}.xml")
 
 

@@ -19,8 +19,9 @@ from vtui.core.guests.config.words import human_kib
 STABLE_SUMMARIES = frozenset(
     {"video", "sound", "watchdog", "rng", "tpm", "input", "filesystem", "controller", "memballoon"}
 )
-# The balloon moves by itself a little (the guest's driver reports what it reached).
-BALLOON_SLACK_KIB = 4096
+# The memory a running guest has now (its balloon) is not compared: it is what the
+# guest's balloon driver reached, which moves by itself and may never reach the target
+# (no driver). The sections show both numbers instead.
 
 
 def _line(section: str, what: str, now: Any, then: Any) -> PendingChange:
@@ -85,12 +86,6 @@ def pending_changes(
                 "maximum memory",
                 human_kib(mem_now.maximum_kib),
                 human_kib(mem_then.maximum_kib),
-            )
-        )
-    if abs(mem_now.current_kib - mem_then.current_kib) > BALLOON_SLACK_KIB:
-        found.append(
-            _line(
-                "memory", "memory", human_kib(mem_now.current_kib), human_kib(mem_then.current_kib)
             )
         )
     boot_names = {"order": "boot order", "menu": "boot menu", "kernel": "kernel"}
