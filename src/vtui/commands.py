@@ -43,6 +43,9 @@ def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
                     f"on {guest.host}",
                     lambda a=action.id: fs.action_guest(a),
                 )
+        yield SystemCommand(
+            f"Details of {guest.name}", "configuration, graphs, XML (Enter)", fs.action_details
+        )
         yield SystemCommand(f"Migrate {guest.name}", "to another connected host", fs.action_migrate)
         yield SystemCommand(
             f"Console of {guest.name}", "serial console (Ctrl+] returns)", fs.action_console

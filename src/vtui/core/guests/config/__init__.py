@@ -57,6 +57,7 @@ from vtui.core.guests.config.model import (
 from vtui.core.guests.config.parse import parse_domain, parse_root
 from vtui.core.guests.config.plan import BadInput, Plan, Scope
 from vtui.core.guests.config.read import read_config
+from vtui.core.guests.config.storage_links import VolumeRef, volume_of
 from vtui.core.guests.config.whole import BOOT_DEVICES, plan_boot, plan_full_xml
 from vtui.core.guests.config.words import human_bytes, human_kib
 
@@ -91,6 +92,7 @@ __all__ = [
     "PendingChange",
     "Plan",
     "Scope",
+    "VolumeRef",
     "apply",
     "human_bytes",
     "human_kib",
@@ -118,4 +120,5 @@ __all__ = [
     "read_addresses",
     "read_agent_info",
     "read_config",
+    "volume_of",
 ]

@@ -57,6 +57,7 @@ def raw(elem: etree._Element) -> str:
     """An element as XML text, without the whitespace that followed it."""
     copy = etree.fromstring(etree.tostring(elem))
     copy.tail = None
+    etree.indent(copy, space="  ")
     return etree.tostring(copy, encoding="unicode").strip()
 
 

@@ -16,6 +16,7 @@ OWN_SECTIONS = frozenset({"disk", "interface", "hostdev", "emulator"})
 def _raw(elem: etree._Element) -> str:
     copy = etree.fromstring(etree.tostring(elem))
     copy.tail = None
+    etree.indent(copy, space="  ")
     return etree.tostring(copy, encoding="unicode").strip()
 
 
