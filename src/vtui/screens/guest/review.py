@@ -39,7 +39,8 @@ def diff_content(diff: str) -> Content:
 class ReviewScreen(Dialog[Scope | None]):
     DEFAULT_CSS = """
     ReviewScreen > .dialog { width: 100%; height: 100%; max-height: 100%; }
-    ReviewScreen #diff-box { height: 1fr; min-height: 4; border: round $panel; }
+    ReviewScreen #diff-box { height: 1fr; min-height: 4; border: round $panel; overflow-x: auto; }
+    ReviewScreen #diff { width: auto; text-wrap: nowrap; }
     ReviewScreen #virsh-box { height: auto; max-height: 5; }
     ReviewScreen #virsh { color: $text-accent; }
     ReviewScreen #calls, ReviewScreen #why { color: $text-muted; }
