@@ -282,7 +282,7 @@ class GuestScreen(ReportsWorkerFailures, Screen):
         return True if where is None else self.section in where
 
     def action_back(self) -> None:
-        self.dismiss() if self.is_modal else self.app.pop_screen()
+        self.app.pop_screen()
 
     def selected(self, key: str) -> str | None:
         return self.query_one(f"#{key}-table", RowTable).cursor_key
