@@ -43,6 +43,9 @@ def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
                     f"on {guest.host}",
                     lambda a=action.id: fs.action_guest(a),
                 )
+        yield SystemCommand(
+            f"Details of {guest.name}", "configuration, graphs, XML (Enter)", fs.action_details
+        )
         # what the footer would show for this guest (not on a read-only host, not for
         # a stopped guest's console, not migrate with nowhere to go)
         for action, title, help_text, run in (

@@ -282,6 +282,16 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             parts.append(self.last_event)
         self.query_one("#status", Static).update(Content("  ·  ".join(parts)))
 
+    def on_guest_table_selected(self, _event: GuestTable.Selected) -> None:
+        self.action_details()
+
+    def action_details(self) -> None:
+        from vtui.screens.guest import GuestScreen
+
+        target = self._target()
+        if target is not None:
+            self.app.push_screen(GuestScreen(*target))
+
     def on_guest_table_highlighted(self, _event: GuestTable.Highlighted) -> None:
         self._show_host()
         self._show_history()

@@ -46,6 +46,7 @@ class GuestTable(ScrollView, can_focus=True):
         Binding("end", "jump(-1)", "Last", show=False, id="table.last"),
         Binding("left", "scroll_left", "Left", show=False, id="table.left"),
         Binding("right", "scroll_right", "Right", show=False, id="table.right"),
+        Binding("enter", "choose", "Details", show=False, id="table.choose"),
     ]
 
     class Highlighted(Message):
@@ -54,6 +55,13 @@ class GuestTable(ScrollView, can_focus=True):
         def __init__(self, uuid: str | None):
             super().__init__()
             self.uuid = uuid
+
+    class Selected(Message):
+        """Enter (or a double click) on a guest: open its details."""
+
+        def __init__(self, key: tuple[str, str]):
+            super().__init__()
+            self.host, self.uuid = key
 
     # Rows are redrawn when their guest changes; cells that follow the clock (uptime)
     # must move even when nothing else does, so the visible lines are redrawn this often.
@@ -208,9 +216,15 @@ class GuestTable(ScrollView, can_focus=True):
         elif row >= top + visible:
             self.scroll_to(y=row - visible + 1, animate=False, immediate=True)
 
+    def action_choose(self) -> None:
+        if self.selected_key is not None:
+            self.post_message(self.Selected(self.selected_key))
+
     def on_click(self, event: Click) -> None:
         if event.y >= 1:
             self.select_row(round(self.scroll_y) + event.y - 1)
+            if event.chain > 1:
+                self.action_choose()
 
     # -- drawing ---------------------------------------------------------------------------
     def _line(self, cells: list[tuple[str, str]], base: Style) -> Strip:

@@ -18,6 +18,7 @@ from vtui.core.errors import VtuiError, libvirt_message
 from vtui.core.host import facts as hostfacts
 from vtui.core.host import uptime
 from vtui.core.host.events import ensure_event_loop
+from vtui.core.host.history import CpuHistoryView, GuestHistory
 from vtui.core.host.link import HostLink
 from vtui.core.host.resource_events import ResourceEvents
 from vtui.core.host.sampler import HISTORY, Sampler, info_if_needed, read_flags, read_one_guest
@@ -54,7 +55,7 @@ class Host(HostLink):
         self.last_sample_at: float | None = None  # wall clock of the last good sample
         self.sample_seconds = 0.0  # how long the last sample took
         self.paused = False  # a hidden view may stop the sampler
-        self._sampler = Sampler(self.name)
+        self._sampler = Sampler(self.name, interval)
         self._probe = hostfacts.HostProbe()
         self._flags_dirty = True
         self._flags_at = 0.0
@@ -155,8 +156,13 @@ class Host(HostLink):
 
     # -- sampling -----------------------------------------------------------------------
     @property
-    def guest_cpu_history(self) -> dict[str, deque[float]]:
-        return self._sampler.history
+    def guest_cpu_history(self) -> CpuHistoryView:
+        """The last HISTORY CPU samples of each running guest (uuid -> list)."""
+        return CpuHistoryView(self._sampler.history, HISTORY)
+
+    def guest_history(self, uuid: str) -> GuestHistory | None:
+        """The running guest's last ten minutes (None when stopped or not seen yet)."""
+        return self._sampler.history.get(uuid)
 
     async def sample(self) -> Change:
         """One refresh: the bulk stats call plus the host's own numbers."""

@@ -9,11 +9,11 @@ guest dict never changes size under a reader.
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 import libvirt
 
+from vtui.core.host.history import GuestHistory, samples_for
 from vtui.core.host.stats import (
     STATS_FLAGS,
     STATS_GROUPS,
@@ -24,7 +24,7 @@ from vtui.core.host.stats import (
 )
 from vtui.core.model import Guest
 
-HISTORY = 60  # samples of CPU history kept per guest and host
+HISTORY = 60  # samples of CPU history the main screen shows per guest and host
 
 
 def row_values(g: Guest) -> tuple:
@@ -56,9 +56,11 @@ class SampleResult:
 
 
 class Sampler:
-    def __init__(self, host_name: str):
+    def __init__(self, host_name: str, interval: float = 2.0):
         self.host_name = host_name
-        self.history: dict[str, deque[float]] = {}
+        # running guests' recent numbers (a stopped guest's are dropped)
+        self.history: dict[str, GuestHistory] = {}
+        self.history_samples = samples_for(interval)
         self._counters: dict[str, Counters] = {}
         # uuid -> (last record, whether it was already an identical repeat)
         self._last: dict[str, tuple[dict, bool]] = {}
@@ -124,10 +126,12 @@ class Sampler:
         if not guest.active:
             guest.started_at = None
             self._counters.pop(uuid, None)
-        history = self.history.get(uuid)
-        if history is None:
-            history = self.history[uuid] = deque(maxlen=HISTORY)
-        history.append(guest.cpu_pct or 0.0)
+            self.history.pop(uuid, None)
+        else:
+            history = self.history.get(uuid)
+            if history is None:
+                history = self.history[uuid] = GuestHistory(self.history_samples)
+            history.append(guest)
         return before != row_values(guest)
 
     @staticmethod
