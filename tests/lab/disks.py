@@ -1,7 +1,8 @@
 """Opt-in: a lab guest that sees disks. The default busybox guest has no block driver
 (Debian's cloud kernel builds virtio_blk as a module, and its initramfs has no modules);
 this variant's initramfs carries the virtio modules and loads them before the shell, so
-a qcow2 volume given as a virtio disk shows up as /dev/vda. Its filesystem is made and
+a qcow2 volume given as a virtio disk shows up as /dev/vda (and a virtio network card as
+eth0, to read its MAC address). Its filesystem is made and
 mounted from the serial console with busybox's mke2fs and mount (the kernel's ext4
 driver reads ext2).
 
@@ -31,6 +32,9 @@ MODULES = (
     "virtio_pci_modern_dev",
     "virtio_pci",
     "virtio_blk",
+    "failover",
+    "net_failover",
+    "virtio_net",
 )
 DISK_INIT = f"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -67,7 +71,7 @@ def _build(final: Path) -> None:
             (root / d).mkdir(parents=True)
         (root / "lib/modules").mkdir(parents=True)
         for module in MODULES:
-            (found,) = (tmp / "x/lib/modules").glob(f"*/kernel/drivers/*/{module}.ko")
+            (found,) = (tmp / "x/lib/modules").rglob(f"{module}.ko")
             shutil.copy(found, root / "lib/modules" / f"{module}.ko")
         shutil.copy(_busybox(), root / "bin/busybox")
         (root / "bin/busybox").chmod(0o755)
