@@ -9,6 +9,7 @@ transient directory pool over its folder, look for the file, and destroy that po
 from __future__ import annotations
 
 import posixpath
+import threading
 import uuid as uuidlib
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from lxml import etree
 from vtui.core.errors import VtuiError, libvirt_message
 
 _NO_PROBE = ("/dev/", "/proc/", "/sys/")  # never list these folders through a pool
+_PROBE_LOCK = threading.Lock()
 
 
 # -- facts read in the hosts' threads -------------------------------------------------------
@@ -173,23 +175,26 @@ def _path_presence(conn: libvirt.virConnect, path: str) -> tuple[bool | None, st
     probe = etree.Element("pool", type="dir")
     etree.SubElement(probe, "name").text = f"vtui-probe-{uuidlib.uuid4().hex[:12]}"
     etree.SubElement(etree.SubElement(probe, "target"), "path").text = directory
-    try:
-        pool = conn.storagePoolCreateXML(etree.tostring(probe, encoding="unicode"), 0)
-    except libvirt.libvirtError as exc:
-        message = libvirt_message(exc)
-        if "No such file or directory" in message:
-            return False, ""
-        return None, message
-    try:
-        pool.storageVolLookupByName(filename)
-        return True, ""
-    except libvirt.libvirtError:
-        return False, ""
-    finally:
+    # Two migrations checked at once (a bulk migration) probe the same folders; libvirt
+    # refuses a second pool over a folder that has one, so probes take turns.
+    with _PROBE_LOCK:
         try:
-            pool.destroy()
+            pool = conn.storagePoolCreateXML(etree.tostring(probe, encoding="unicode"), 0)
+        except libvirt.libvirtError as exc:
+            message = libvirt_message(exc)
+            if "No such file or directory" in message:
+                return False, ""
+            return None, message
+        try:
+            pool.storageVolLookupByName(filename)
+            return True, ""
         except libvirt.libvirtError:
-            pass
+            return False, ""
+        finally:
+            try:
+                pool.destroy()
+            except libvirt.libvirtError:
+                pass
 
 
 @dataclass(slots=True)
