@@ -29,7 +29,7 @@ from vtui.core.guests import (
     rename_guest,
     rename_refusal,
 )
-from vtui.core.guests.definition import parse_definition
+from vtui.core.guests.layout import parse_layout
 from vtui.core.host import Host
 
 pytestmark = pytest.mark.lab
@@ -128,7 +128,7 @@ async def test_clone_boots_with_its_own_identity_and_data(
         assert "copying" in [state for state, _ in seen]
 
         assert result.name == clone_name and result.uuid != guest.uuid
-        original_macs = parse_definition(before).macs
+        original_macs = parse_layout(before).macs
         assert original_macs and result.macs and not set(result.macs) & set(original_macs)
         assert inactive_xml(uri, original.name) == before  # the original is not changed
         assert f"{clone_name}-vda.qcow2" in volumes_in(uri, pool)

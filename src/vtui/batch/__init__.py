@@ -19,7 +19,18 @@ from functools import partial
 
 from vtui.core.errors import VtuiError
 
-from . import commands, devices, lifecycle, migrate, networks, storage, top, volume
+from . import (
+    clone,
+    commands,
+    devices,
+    lifecycle,
+    migrate,
+    networks,
+    snapshot,
+    storage,
+    top,
+    volume,
+)
 from .output import error_line
 from .parsing import (
     EXIT_FAILED,
@@ -52,6 +63,9 @@ COMMANDS: dict[str, Command] = {
     "pools": Command(storage.pools_parser, storage.run_pools),
     "volumes": Command(storage.volumes_parser, storage.run_volumes),
     "volume": Command(volume.volume_parser, volume.run_volume),
+    "snapshot": Command(snapshot.snapshot_parser, snapshot.run_snapshot),
+    "clone": Command(clone.clone_parser, clone.run_clone),
+    "rename": Command(clone.rename_parser, clone.run_rename),
 }
 BATCH_COMMANDS = frozenset(COMMANDS)
 

@@ -32,7 +32,7 @@ from vtui.core.guests.clone_plan import (
     clone_xml,
     copy_name,
 )
-from vtui.core.guests.definition import GuestDefinition, GuestDisk, parse_definition
+from vtui.core.guests.layout import GuestDisk, GuestLayout, parse_layout
 from vtui.core.guests.lifecycle import Action, refusal
 from vtui.core.host import Host
 from vtui.core.model import Guest
@@ -87,11 +87,11 @@ _Source = tuple[GuestDisk, VolumeXml | None, "_PoolFacts | None"]
 
 def _read(
     conn: libvirt.virConnect, guest: Guest, new_name: str
-) -> tuple[str, GuestDefinition, bool, list[_Source]]:
+) -> tuple[str, GuestLayout, bool, list[_Source]]:
     dom = lookup_domain(conn, guest)
     flags = libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE
     xml = dom.XMLDesc(flags)
-    definition = parse_definition(xml)
+    definition = parse_layout(xml)
     try:
         conn.lookupByName(new_name)
         name_taken = True
@@ -119,7 +119,7 @@ async def plan_clone(
 
 async def _plan(
     host: Host, guest: Guest, new_name: str, overlay: bool
-) -> tuple[ClonePlan, str, GuestDefinition | None]:
+) -> tuple[ClonePlan, str, GuestLayout | None]:
     plan = ClonePlan(new_name)
     why = refusal(CLONE, guest, host.readonly)
     if why is None:
@@ -229,7 +229,7 @@ def _clone_blocking(
     conn: libvirt.virConnect,
     guest: Guest,
     xml: str,
-    definition: GuestDefinition,
+    definition: GuestLayout,
     plan: ClonePlan,
     publish: Callable[[], None],
 ) -> CloneResult:
@@ -248,7 +248,7 @@ def _clone_blocking(
         new_xml, notes = clone_xml(xml, plan.name, plan.copies, definition.disks)
         dom = conn.defineXML(new_xml)
         ledger.did(f"undefine {plan.name}", dom.undefine)
-        made = parse_definition(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        made = parse_layout(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
         ledger.forget()
     except (libvirt.libvirtError, VtuiError) as exc:
         reason = libvirt_message(exc) if isinstance(exc, libvirt.libvirtError) else exc.message

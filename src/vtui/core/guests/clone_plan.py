@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from vtui.core.guests.definition import GuestDisk
+from vtui.core.guests.layout import GuestDisk
 
 WAITING, COPYING, DONE, FAILED, SHARED = "waiting", "copying", "done", "failed", "shared"
 

@@ -11,7 +11,7 @@ import libvirt
 
 from vtui.core.errors import VtuiError
 from vtui.core.guests.access import lookup_domain, on_guest
-from vtui.core.guests.definition import parse_definition
+from vtui.core.guests.layout import parse_layout
 from vtui.core.guests.lifecycle import Action, refusal
 from vtui.core.host import Host
 from vtui.core.model import Guest
@@ -83,7 +83,7 @@ async def rename_guest(host: Host, guest: Guest, new_name: str) -> RenameResult:
             )
         dom.rename(new_name, 0)
         renamed = conn.lookupByUUIDString(guest.uuid)
-        definition = parse_definition(renamed.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        definition = parse_layout(renamed.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
         notes = []
         if definition.nvram and old_name in definition.nvram:
             notes.append(

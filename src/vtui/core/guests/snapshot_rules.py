@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import libvirt
 
 from vtui.core.guests.access import version_text
-from vtui.core.guests.definition import GuestDefinition
+from vtui.core.guests.layout import GuestLayout
 from vtui.core.guests.snapshot_xml import (
     DISK_SNAPSHOT,
     EXTERNAL,
@@ -95,7 +95,7 @@ def check_snapshot_name(name: str, existing: set[str]) -> str | None:
 
 def decide_snapshot(
     guest: Guest,
-    definition: GuestDefinition,
+    definition: GuestLayout,
     existing: set[str],
     side: HostSide,
     request: SnapshotRequest,
@@ -149,7 +149,7 @@ def _best_location(running: bool, memory: bool, disks) -> str:
 
 def _why_not(
     guest: Guest,
-    definition: GuestDefinition,
+    definition: GuestLayout,
     existing: set[str],
     side: HostSide,
     request: SnapshotRequest,
@@ -189,7 +189,7 @@ def _why_not(
 
 
 def _why_not_internal(
-    definition: GuestDefinition, side: HostSide, running: bool, memory: bool
+    definition: GuestLayout, side: HostSide, running: bool, memory: bool
 ) -> str | None:
     for disk in definition.private_disks:
         if disk.format != "qcow2":

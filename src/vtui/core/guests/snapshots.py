@@ -26,7 +26,7 @@ from vtui.core.guests.access import (
     on_guest,
     writable_conn,
 )
-from vtui.core.guests.definition import parse_definition
+from vtui.core.guests.layout import parse_layout
 from vtui.core.guests.snapshot_rules import (
     HostSide,
     SnapshotOutcome,
@@ -105,9 +105,7 @@ async def plan_snapshot(host: Host, guest: Guest, request: SnapshotRequest) -> S
         return _definition_xml(dom), names, HostSide(*driver_and_version(conn))
 
     xml, names, side = await on_guest(host, guest, "read its definition", work)
-    return decide_snapshot(
-        guest, parse_definition(xml), names, side, request, readonly=host.readonly
-    )
+    return decide_snapshot(guest, parse_layout(xml), names, side, request, readonly=host.readonly)
 
 
 async def create_snapshot(host: Host, guest: Guest, request: SnapshotRequest) -> Snapshot:

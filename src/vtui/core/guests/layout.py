@@ -40,7 +40,7 @@ class GuestDisk:
 
 
 @dataclass(frozen=True, slots=True)
-class GuestDefinition:
+class GuestLayout:
     name: str
     uuid: str
     disks: tuple[GuestDisk, ...]
@@ -76,7 +76,7 @@ def _disk(element: etree._Element) -> GuestDisk:
     )
 
 
-def parse_definition(xml: str) -> GuestDefinition:
+def parse_layout(xml: str) -> GuestLayout:
     root = etree.fromstring(xml.encode())
     loader = root.find("os/loader")
     firmware = root.find("os")
@@ -91,7 +91,7 @@ def parse_definition(xml: str) -> GuestDefinition:
         for mac in root.iterfind("devices/interface/mac")
         if mac.get("address")
     )
-    return GuestDefinition(
+    return GuestLayout(
         name=(root.findtext("name") or "").strip(),
         uuid=(root.findtext("uuid") or "").strip(),
         disks=tuple(_disk(d) for d in root.iterfind("devices/disk")),
