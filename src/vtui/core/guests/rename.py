@@ -28,8 +28,8 @@ class RenameResult:
     notes: tuple[str, ...]
 
 
-def rename_refusal(host: Host, guest: Guest, new_name: str) -> str | None:
-    """Why the rename cannot be done, from what is known without asking the host."""
+def state_refusal(host: Host, guest: Guest) -> str | None:
+    """Why this guest cannot be renamed now, whatever the new name."""
     why = refusal(RENAME, guest, host.readonly)
     if why:
         return why
@@ -40,6 +40,14 @@ def rename_refusal(host: Host, guest: Guest, new_name: str) -> str | None:
             f"cannot rename {guest.name}: it has a saved memory image (start it to resume, "
             "then shut it down; or discard the saved state)"
         )
+    return None
+
+
+def rename_refusal(host: Host, guest: Guest, new_name: str) -> str | None:
+    """Why the rename cannot be done, from what is known without asking the host."""
+    why = state_refusal(host, guest)
+    if why:
+        return why
     try:
         check_name(new_name, "guest")
     except BadInput as exc:
