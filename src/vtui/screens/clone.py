@@ -37,7 +37,7 @@ class CloneScreen(Dialog[str | None]):
     CloneScreen .row Input { width: 1fr; }
     CloneScreen Checkbox { margin: 1 0 0 0; }
     CloneScreen #plan { height: auto; max-height: 8; margin: 1 0 0 0; }
-    CloneScreen #refusal, CloneScreen #result { height: auto; }
+    CloneScreen #refusal, CloneScreen #result, CloneScreen #progress { height: auto; }
     CloneScreen .disk { height: 1; }
     CloneScreen .disk Label { width: 28; }
     CloneScreen .disk ProgressBar { width: 1fr; }
@@ -60,8 +60,7 @@ class CloneScreen(Dialog[str | None]):
                 yield Label("New name", classes="field")
                 yield Input(f"{self.guest.name}-clone", compact=True, id="name")
             yield Checkbox(
-                "qcow2 overlays on the original disks (instant; the original must stay "
-                "shut off and unchanged)",
+                "overlays on the original's disks (instant; keep the original unchanged)",
                 compact=True,
                 id="overlay",
             )
