@@ -225,6 +225,8 @@ def test_results_list(snap_compare):
         )
         for host in app.fleet.hosts.values():
             host.paused = True
+        app.fleet_screen.last_event = ""  # which pause event came last is up to libvirt
+        app.fleet_screen._show_status()
         app.screen.query_one("RowTable").select_row(2)  # the skipped one: its whole reason
         await settled(pilot)
 
