@@ -246,3 +246,26 @@ def test_bulk_confirmation(snap_compare):
         await settled(pilot)
 
     assert snap_compare(app, terminal_size=PHONE, run_before=run_before)
+
+
+async def test_palette_offers_marks_and_the_new_screens():
+    from vtui.commands import screen_commands
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_loaded(app, pilot)
+        select(app, "gpu-lab")
+
+        def titles() -> list[str]:
+            return [c.title for c in screen_commands(app, app.fleet_screen)]
+
+        assert {"Snapshots of gpu-lab", "Clone gpu-lab", "Rename gpu-lab"} <= set(titles())
+        assert "Mark guests by pattern" in titles()
+        assert not any("marked guests" in t for t in titles())
+        await pilot.press("space")
+        select(app, "web-01")
+        await pilot.press("space")
+        assert {"Start the 2 marked guests", "Migrate the 2 marked guests"} <= set(titles())
+        selected = app.fleet_screen.table.selected_guest
+        assert selected.state == "running" and f"Clone {selected.name}" not in titles()
+        assert "Clear the 2 marks" in titles()

@@ -49,7 +49,7 @@ def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
             f"Console of {guest.name}", "serial console (Ctrl+] returns)", fs.action_console
         )
         yield SystemCommand(
-            f"Snapshots of {guest.name}", "the tree; create, revert, delete", fs.action_snapshots
+            f"Snapshots of {guest.name}", "the tree; create, revert, delete", fs.open_snapshots
         )
         if fs.check_action("clone", ()):
             yield SystemCommand(

@@ -589,11 +589,15 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             self.notify(f"{cleared} mark(s) cleared", timeout=3)
 
     def action_snapshots(self) -> None:
-        from vtui.screens.snapshots import SnapshotsScreen
-
         if self.table.marked:
             bulk_snapshot(self)
-            return
+        else:
+            self.open_snapshots()
+
+    def open_snapshots(self) -> None:
+        """The selected guest's snapshots, marks or not."""
+        from vtui.screens.snapshots import SnapshotsScreen
+
         target = self._target()
         if target is not None:
             self.app.push_screen(SnapshotsScreen(*target))
