@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.test_batch import NOWHERE, one_error_line, run
 from vtui.core.uri import demo_uri
 
@@ -177,3 +179,19 @@ def test_migrate_several_each_refused_with_its_reason(capsys):
     assert len(failures) == 3
     assert all(line.startswith("vtui: demo: ") for line in failures)
     assert any("gpu-lab" in line and "refused" in line for line in failures)
+
+
+@pytest.mark.lab
+def test_lab_several_guests_waited_for_together(capsys, local_host, make_guest):
+    uri = local_host.uri
+    names = sorted(make_guest(local_host, start=False) for _ in range(3))
+    code, out, err = run(capsys, "start", *names, "-c", uri, "--wait", "60")
+    assert code == 0, err
+    assert [line.split(" on ")[0] for line in lines(out)] == names
+    assert all(line.endswith(": started; now running") for line in lines(out))
+    pattern = "re:^(" + "|".join(names) + ")$"
+    code, out, err = run(capsys, "destroy", pattern, "-c", uri, "--wait", "30", "--json")
+    assert code == 0, err
+    results = json.loads(out)["results"]
+    assert [r["name"] for r in results] == names
+    assert {r["message"] for r in results} == {"forced off (destroyed); now shut off"}

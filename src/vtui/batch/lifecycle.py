@@ -141,16 +141,32 @@ async def _run_on_many(args: argparse.Namespace) -> int:
     try:
         selection = select(session, args.guests)
         action = lifecycle_action(action_id)
+        results = await run_bulk(replace(action, run=_saying(action.run, done)), selection.targets)
         wait = getattr(args, "wait", None)
+        if wait and final_state is not None:  # all at once: waiting holds no host's threads
+            where = {(t.host.name, t.guest.uuid): t for t in selection.targets}
 
-        async def run(host: Host, guest: Guest) -> str:
-            await action.run(host, guest)
-            if wait and final_state is not None:
-                await wait_for_state(host, guest, final_state, wait)
-                return f"{done}; now {final_state}"
-            return done
+            async def waited(result: BulkResult) -> BulkResult:
+                if not result.ok:
+                    return result
+                target = where[(result.host, result.uuid)]
+                try:
+                    await wait_for_state(target.host, target.guest, final_state, wait)
+                except VtuiError as exc:
+                    return replace(result, ok=False, message=f"{done}, but {exc.message}")
+                return replace(result, message=f"{done}; now {final_state}")
 
-        results: list[BulkResult] = await run_bulk(replace(action, run=run), selection.targets)
+            results = list(await asyncio.gather(*(waited(r) for r in results)))
         return report(session, selection, results, args, command)
     finally:
         await session.close()
+
+
+def _saying(run, done: str):
+    """The action, answering with the words this command has always printed."""
+
+    async def saying(host: Host, guest: Guest) -> str:
+        await run(host, guest)
+        return done
+
+    return saying
