@@ -26,7 +26,8 @@ def screen_commands(app: App, screen: Screen) -> Iterator[SystemCommand]:
 def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
     guest = fs.table.selected_guest
     yield from marks_commands(fs)
-    if guest is not None:
+    yield from guest_copy_commands(fs)
+    if guest is not None and not fs.table.marked:  # marked: the actions go to those
         host = fs.fleet.hosts.get(guest.host)
         readonly = host.readonly if host else True
         for action in ACTIONS.values():
@@ -48,15 +49,6 @@ def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
         yield SystemCommand(
             f"Console of {guest.name}", "serial console (Ctrl+] returns)", fs.action_console
         )
-        yield SystemCommand(
-            f"Snapshots of {guest.name}", "the tree; create, revert, delete", fs.open_snapshots
-        )
-        if fs.check_action("clone", ()):
-            yield SystemCommand(
-                f"Clone {guest.name}", "new name, MACs and UUID; disks copied", fs.action_clone
-            )
-        if fs.check_action("rename", ()):
-            yield SystemCommand(f"Rename {guest.name}", "a shut-off guest", fs.action_rename)
     for console in open_consoles(app):
         yield SystemCommand(
             f"Switch to console of {console.guest_name}",
@@ -106,3 +98,19 @@ def marks_commands(fs: FleetScreen) -> Iterator[SystemCommand]:
         yield SystemCommand(
             f"{label} the {count} marked guests", "one confirmation lists them", run
         )
+
+
+def guest_copy_commands(fs: FleetScreen) -> Iterator[SystemCommand]:
+    """The selected guest's snapshots, clone and rename (marks or not)."""
+    guest = fs.table.selected_guest
+    if guest is None:
+        return
+    yield SystemCommand(
+        f"Snapshots of {guest.name}", "the tree; create, revert, delete", fs.open_snapshots
+    )
+    if fs.check_action("clone", ()):
+        yield SystemCommand(
+            f"Clone {guest.name}", "new name, MACs and UUID; disks copied", fs.action_clone
+        )
+    if fs.check_action("rename", ()):
+        yield SystemCommand(f"Rename {guest.name}", "a shut-off guest", fs.action_rename)

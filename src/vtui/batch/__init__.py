@@ -58,14 +58,14 @@ COMMANDS: dict[str, Command] = {
         for name in lifecycle.ACTION_COMMANDS
     },
     "migrate": Command(migrate.migrate_parser, migrate.run_migrate),
+    "snapshot": Command(snapshot.snapshot_parser, snapshot.run_snapshot),
+    "clone": Command(clone.clone_parser, clone.run_clone),
+    "rename": Command(clone.rename_parser, clone.run_rename),
     "networks": Command(networks.networks_parser, networks.run_networks),
     "devices": Command(devices.devices_parser, devices.run_devices),
     "pools": Command(storage.pools_parser, storage.run_pools),
     "volumes": Command(storage.volumes_parser, storage.run_volumes),
     "volume": Command(volume.volume_parser, volume.run_volume),
-    "snapshot": Command(snapshot.snapshot_parser, snapshot.run_snapshot),
-    "clone": Command(clone.clone_parser, clone.run_clone),
-    "rename": Command(clone.rename_parser, clone.run_rename),
 }
 BATCH_COMMANDS = frozenset(COMMANDS)
 

@@ -37,15 +37,16 @@ from vtui.widgets.host_panel import HostPanel
 
 # Actions whose binding shows only when it applies to the selected guest.
 GATED = {"guest", "delete", "toggle_autostart", "console", "migrate"}
-GATED |= {"snapshots", "clone", "rename"}
-# Actions that go to every marked guest while any is marked (screens/bulk/marked.py).
-ON_MARKED = {"guest", "delete", "toggle_autostart", "migrate", "snapshots"}
 # What a destructive action loses, said in the confirmation.
 LOSSES = {
     "reset": "Like pressing the reset button: anything the guest has not written to disk is lost.",
     "destroy": "Like pulling the power cord: anything the guest has not written to disk is "
     "lost and its filesystems may need a check.",
 }
+
+GATED |= {"snapshots", "clone", "rename"}
+# Actions that go to every marked guest while any is marked (screens/bulk/marked.py).
+ON_MARKED = {"guest", "delete", "toggle_autostart", "migrate", "snapshots"}
 
 
 def gated(key: str, action: str, label: str, binding_id: str, show: bool = True) -> list[Binding]:
