@@ -25,7 +25,9 @@ def screen_commands(app: App, screen: Screen) -> Iterator[SystemCommand]:
 
 def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
     guest = fs.table.selected_guest
-    if guest is not None:
+    yield from marks_commands(fs)
+    yield from guest_copy_commands(fs)
+    if guest is not None and not fs.table.marked:  # marked: the actions go to those
         host = fs.fleet.hosts.get(guest.host)
         readonly = host.readonly if host else True
         for action in ACTIONS.values():
@@ -88,3 +90,48 @@ def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
     yield SystemCommand(
         "Host details", "facts and load of the selected guest's host", fs.action_host_details
     )
+
+
+def marks_commands(fs: FleetScreen) -> Iterator[SystemCommand]:
+    """Marking guests, and every action on the marked ones while there are any."""
+    yield SystemCommand("Mark all shown guests", "for an action on many", fs.action_mark_shown)
+    yield SystemCommand(
+        "Mark guests by pattern", "glob or re: over name, host, state", fs.action_mark_pattern
+    )
+    count = len(fs.table.marked)
+    if not count:
+        return
+    yield SystemCommand(f"Clear the {count} marks", "in the guest table", fs.action_clear_marks)
+    for action in ACTIONS.values():
+        if action.id in ("undefine", "autostart_on", "autostart_off"):
+            continue
+        yield SystemCommand(
+            f"{action.label.capitalize()} the {count} marked guests",
+            "one confirmation lists them",
+            lambda a=action.id: fs.action_guest(a),
+        )
+    for label, run in (
+        ("Delete", fs.action_delete),
+        ("Snapshot", fs.action_snapshots),
+        ("Migrate", fs.action_migrate),
+        ("Set autostart of", fs.action_toggle_autostart),
+    ):
+        yield SystemCommand(
+            f"{label} the {count} marked guests", "one confirmation lists them", run
+        )
+
+
+def guest_copy_commands(fs: FleetScreen) -> Iterator[SystemCommand]:
+    """The selected guest's snapshots, clone and rename (marks or not)."""
+    guest = fs.table.selected_guest
+    if guest is None:
+        return
+    yield SystemCommand(
+        f"Snapshots of {guest.name}", "the tree; create, revert, delete", fs.open_snapshots
+    )
+    if fs.check_action("clone", ()):
+        yield SystemCommand(
+            f"Clone {guest.name}", "new name, MACs and UUID; disks copied", fs.action_clone
+        )
+    if fs.check_action("rename", ()):
+        yield SystemCommand(f"Rename {guest.name}", "a shut-off guest", fs.action_rename)

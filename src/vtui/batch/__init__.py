@@ -20,6 +20,7 @@ from functools import partial
 from vtui.core.errors import VtuiError
 
 from . import (
+    clone,
     commands,
     create,
     devices,
@@ -27,6 +28,7 @@ from . import (
     migrate,
     networks,
     screenshot,
+    snapshot,
     storage,
     top,
     volume,
@@ -58,6 +60,9 @@ COMMANDS: dict[str, Command] = {
         for name in lifecycle.ACTION_COMMANDS
     },
     "migrate": Command(migrate.migrate_parser, migrate.run_migrate),
+    "snapshot": Command(snapshot.snapshot_parser, snapshot.run_snapshot),
+    "clone": Command(clone.clone_parser, clone.run_clone),
+    "rename": Command(clone.rename_parser, clone.run_rename),
     "networks": Command(networks.networks_parser, networks.run_networks),
     "devices": Command(devices.devices_parser, devices.run_devices),
     "pools": Command(storage.pools_parser, storage.run_pools),

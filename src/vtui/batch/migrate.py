@@ -12,6 +12,7 @@ import time
 from vtui.core import units
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
+from vtui.core.guests import run_bulk
 from vtui.core.host import Host
 from vtui.core.migration import (
     WARN,
@@ -20,12 +21,14 @@ from vtui.core.migration import (
     MigrationOptions,
     MigrationRefused,
     failures,
+    migrate_action,
     start_migration,
 )
+from vtui.core.migration.bulk import AT_MOST
 from vtui.core.model import Guest
 from vtui.core.uri import default_uri
 
-from .lifecycle import add_guest_options
+from .many import add_guests_options, report, select, single_guest
 from .output import error_line
 from .parsing import (
     EXIT_UNREACHABLE,
@@ -38,8 +41,13 @@ PROGRESS_EVERY = 1.0  # seconds between progress lines when stderr is not a term
 
 
 def migrate_parser() -> argparse.ArgumentParser:
-    parser = new_parser("migrate", "Move a guest to another host, with progress on stderr.")
-    add_guest_options(parser)
+    parser = new_parser(
+        "migrate",
+        "Move a guest to another host, with progress on stderr.\n\nSeveral guests and "
+        "patterns may be given ('web-*' db1): they go at most --parallel at a time, each "
+        "failure is a line on stderr and the status is 1.",
+    )
+    add_guests_options(parser)
     parser.add_argument(
         "--to",
         required=True,
@@ -68,6 +76,13 @@ def migrate_parser() -> argparse.ArgumentParser:
         type=positive_int,
         metavar="MiB/s",
         help="limit the migration stream to this many MiB/s",
+    )
+    parser.add_argument(
+        "--parallel",
+        type=positive_int,
+        default=AT_MOST,
+        metavar="N",
+        help=f"several guests: at most N migrations at once (default {AT_MOST})",
     )
     return parser
 
@@ -152,6 +167,9 @@ class ProgressLines:
 
 
 async def run_migrate(args: argparse.Namespace) -> int:
+    if not single_guest(args):
+        return await _migrate_many(args)
+    args.guest = args.guests[0]
     fleet, src, dst = migration_fleet(args)
     session = Session(fleet)
     try:
@@ -199,3 +217,33 @@ async def _follow(job: MigrationJob, guest: Guest, src: Host, dst: Host) -> int:
         flush=True,
     )
     return 0
+
+
+async def _migrate_many(args: argparse.Namespace) -> int:
+    fleet, src, dst = migration_fleet(args)
+    session = Session(fleet)
+    jobs = MigrationJobs()
+    try:
+        await session.connect()
+        if dst.name in session.failures:
+            return EXIT_UNREACHABLE  # already reported
+        selection = select(session, args.guests)
+        if src is not None:
+            selection.targets = [t for t in selection.targets if t.host is src or t.host is dst]
+        action = migrate_action(
+            dst, at_most=args.parallel, options_for=lambda g: options_of(args, g), jobs=jobs
+        )
+        try:
+            results = await run_bulk(action, selection.targets)
+        except asyncio.CancelledError:  # Ctrl-C: stop the migrations, not just our view
+            for job in jobs.running():
+                error_line(f"{job.title}: cancelling")
+                try:
+                    await job.cancel()
+                    await job.wait()
+                except VtuiError as exc:
+                    error_line(str(exc))
+            raise
+        return report(session, selection, results, args, "migrate")
+    finally:
+        await session.close()

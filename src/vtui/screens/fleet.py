@@ -12,11 +12,21 @@ from textual.widgets import Footer, Input, Sparkline, Static
 
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
+from vtui.core.guests.clone import CLONE
 from vtui.core.guests.lifecycle import ACTIONS, delete_guest, refusal, run_action, storage_of
+from vtui.core.guests.rename import state_refusal
 from vtui.core.host import Change, Host, HostStatus
 from vtui.core.model import Guest
 from vtui.core.states import FILTER_STATES
 from vtui.failures import ReportsWorkerFailures
+from vtui.screens.bulk.marked import (
+    bulk_autostart,
+    bulk_delete,
+    bulk_lifecycle,
+    bulk_migrate,
+    bulk_snapshot,
+    mark_by_pattern,
+)
 from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen
 from vtui.screens.host import HostScreen
 from vtui.widgets.cells import clip
@@ -33,6 +43,10 @@ LOSSES = {
     "destroy": "Like pulling the power cord: anything the guest has not written to disk is "
     "lost and its filesystems may need a check.",
 }
+
+GATED |= {"snapshots", "clone", "rename"}
+# Actions that go to every marked guest while any is marked (screens/bulk/marked.py).
+ON_MARKED = {"guest", "delete", "toggle_autostart", "migrate", "snapshots"}
 
 
 def gated(key: str, action: str, label: str, binding_id: str, show: bool = True) -> list[Binding]:
@@ -59,11 +73,18 @@ class FleetScreen(ReportsWorkerFailures, Screen):
         *gated("u", "guest('resume')", "Resume", "guest.resume"),
         *gated("w", "guest('managedsave')", "Save", "guest.managedsave", show=False),
         *gated("a", "toggle_autostart", "Autostart", "guest.autostart", show=False),
-        *gated("D,delete", "delete", "Delete", "guest.delete"),
+        *gated("D,delete", "delete", "Delete", "guest.delete", show=False),
         *gated("c", "console", "Console", "guest.console"),
         *gated("g", "peek", "Screen", "guest.peek", show=False),
         *gated("m", "migrate", "Migrate", "guest.migrate"),
         *gated("n", "create", "New", "guest.create"),
+        *gated("S", "snapshots", "Snapshots", "guest.snapshots", show=False),
+        *gated("K", "clone", "Clone", "guest.clone", show=False),
+        *gated("E", "rename", "Rename", "guest.rename", show=False),
+        Binding("space", "toggle_mark", "Mark", id="marks.toggle", show=False),
+        Binding("asterisk", "mark_shown", "Mark shown", id="marks.shown", show=False),
+        Binding("plus", "mark_pattern", "Mark by pattern", id="marks.pattern", show=False),
+        Binding("minus", "clear_marks", "Clear marks", id="marks.clear", show=False),
         Binding("P", "sort('cpu')", "Sort CPU", id="sort.cpu", show=False),
         Binding("M", "sort('mem')", "Sort mem", id="sort.mem", show=False),
         Binding("N", "sort('name')", "Sort name", id="sort.name", show=False),
@@ -141,8 +162,9 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             host = self.fleet.hosts.get(guest.host)
             link = (host.status, host.readonly) if host is not None else None
             now = (guest.host, guest.uuid, guest.state, guest.persistent, guest.autostart, link)
-        if (now, connected) != self._keys_for:
-            self._keys_for = (now, connected)
+        marks = bool(self.table.marked)
+        if (now, connected, marks) != self._keys_for:
+            self._keys_for = (now, connected, marks)
             self.refresh_bindings()
 
     def _sync_host(self, host: Host, changed: set[str], removed: set[str]) -> None:
@@ -272,6 +294,8 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             f"{table.row_count}/{len(table.guests)} guests",
             f"sort {table.sort_description()}",
         ]
+        if table.marked:
+            parts.insert(1, f"{len(table.marked)} marked")
         if table.text_filter:
             parts.append(f"filter '{table.text_filter}'")
         if table.state_filter:
@@ -306,6 +330,8 @@ class FleetScreen(ReportsWorkerFailures, Screen):
                 h.status is HostStatus.CONNECTED and not h.readonly
                 for h in self.fleet.hosts.values()
             )
+        if action in ON_MARKED and self.table.marked:
+            return True  # the confirmation says which marked guests are skipped, and why
         guest = self.table.selected_guest
         host = self.fleet.hosts.get(guest.host) if guest is not None else None
         if guest is None or host is None:
@@ -319,6 +345,12 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             return guest.persistent and not readonly
         if action in ("console", "peek"):
             return guest.active and not readonly
+        if action == "snapshots":
+            return True  # a read-only host still shows them
+        if action == "clone":
+            return refusal(CLONE, guest, readonly) is None
+        if action == "rename":
+            return state_refusal(host, guest) is None
         # migrate: somewhere to go, and a connection allowed to act
         return not readonly and any(
             h is not host and h.status is HostStatus.CONNECTED for h in self.fleet.hosts.values()
@@ -398,6 +430,9 @@ class FleetScreen(ReportsWorkerFailures, Screen):
         return host, guest
 
     def action_guest(self, action_id: str) -> None:
+        if self.table.marked:
+            bulk_lifecycle(self, action_id, LOSSES.get(action_id, ""))
+            return
         target = self._target()
         if target is None:
             return
@@ -447,6 +482,9 @@ class FleetScreen(ReportsWorkerFailures, Screen):
     def action_migrate(self) -> None:
         from vtui.screens.migration.form import MigrateScreen
 
+        if self.table.marked:
+            bulk_migrate(self)
+            return
         target = self._target()
         if target is None:
             return
@@ -498,6 +536,9 @@ class FleetScreen(ReportsWorkerFailures, Screen):
         self.app.push_screen(ChoiceScreen("Open consoles", choices), chosen)
 
     def action_toggle_autostart(self) -> None:
+        if self.table.marked:
+            bulk_autostart(self)
+            return
         target = self._target()
         if target is not None:
             action_id = "autostart_off" if target[1].autostart else "autostart_on"
@@ -522,6 +563,9 @@ class FleetScreen(ReportsWorkerFailures, Screen):
         )
 
     def action_delete(self) -> None:
+        if self.table.marked:
+            bulk_delete(self)
+            return
         target = self._target()
         if target is None:
             return
@@ -567,3 +611,62 @@ class FleetScreen(ReportsWorkerFailures, Screen):
         gone = [v for v in wanted if not any(f.startswith(f"{v}: ") for f in failures)]
         volumes_note = f" and its volume(s) {', '.join(gone)}" if gone else ""
         self.notify(f"{host.name}: deleted {guest.name}{volumes_note}", timeout=6)
+
+    # -- marks, snapshots, clone, rename ---------------------------------------------------
+    def on_guest_table_marks_changed(self, _event: GuestTable.MarksChanged) -> None:
+        self._show_status()
+        self._refresh_keys()
+
+    def action_toggle_mark(self) -> None:
+        self.table.toggle_mark()
+        self.table.action_move(1)  # on to the next: marking a run of guests is Space, Space...
+
+    def action_mark_shown(self) -> None:
+        added = self.table.mark_shown()
+        self.notify(f"marked {added} more guest(s); {len(self.table.marked)} marked", timeout=3)
+
+    def action_mark_pattern(self) -> None:
+        mark_by_pattern(self)
+
+    def action_clear_marks(self) -> None:
+        cleared = self.table.clear_marks()
+        if cleared:
+            self.notify(f"{cleared} mark(s) cleared", timeout=3)
+
+    def action_snapshots(self) -> None:
+        if self.table.marked:
+            bulk_snapshot(self)
+        else:
+            self.open_snapshots()
+
+    def open_snapshots(self) -> None:
+        """The selected guest's snapshots, marks or not."""
+        from vtui.screens.snapshots import SnapshotsScreen
+
+        target = self._target()
+        if target is not None:
+            self.app.push_screen(SnapshotsScreen(*target))
+
+    def action_clone(self) -> None:
+        from vtui.screens.clone import CloneScreen
+
+        target = self._target()
+        if target is None:
+            return
+        why = refusal(CLONE, target[1], target[0].readonly)
+        if why:
+            self.notify(why, severity="warning")
+            return
+        self.app.push_screen(CloneScreen(*target))
+
+    def action_rename(self) -> None:
+        from vtui.screens.rename import RenameScreen
+
+        target = self._target()
+        if target is None:
+            return
+        why = state_refusal(*target)
+        if why:
+            self.notify(why, severity="warning")
+            return
+        self.app.push_screen(RenameScreen(*target))

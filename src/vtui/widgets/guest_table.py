@@ -4,6 +4,10 @@ It keeps every known guest, the filtered and sorted order of the shown ones, and
 selected guest's UUID (the selection follows the guest when rows move). A refresh
 costs a re-sort only when the order can change, and a repaint of the visible lines,
 so 10,000 guests cost about what 40 do on screen.
+
+Guests can be marked (for an action on many at once). Marks are kept by (host, UUID):
+they survive sorting, filtering and refreshes, and go with a guest that disappears.
+While anything is marked, a two-cell gutter before the name shows which rows are.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from .cells import fit
 from .guest_columns import COLUMN_BY_KEY, COLUMNS, DESCENDING_FIRST, HOST_MAX, NAME_MAX
 
 GAP = 1
+MARK = "●"
+GUTTER = 2  # cells before the name while anything is marked
 
 
 class GuestTable(ScrollView, can_focus=True):
@@ -35,8 +41,9 @@ class GuestTable(ScrollView, can_focus=True):
     GuestTable > .guest-table--header { text-style: bold; background: $panel; }
     GuestTable > .guest-table--cursor { background: $accent 60%; text-style: bold; }
     GuestTable:blur > .guest-table--cursor { background: $accent 30%; }
+    GuestTable > .guest-table--marked { color: $warning; text-style: bold; }
     """
-    COMPONENT_CLASSES = {"guest-table--header", "guest-table--cursor"}
+    COMPONENT_CLASSES = {"guest-table--header", "guest-table--cursor", "guest-table--marked"}
     BINDINGS = [
         Binding("up", "move(-1)", "Up", show=False, id="table.up"),
         Binding("down", "move(1)", "Down", show=False, id="table.down"),
@@ -63,6 +70,13 @@ class GuestTable(ScrollView, can_focus=True):
             super().__init__()
             self.host, self.uuid = key
 
+    class MarksChanged(Message):
+        """Guests were marked or unmarked (or a marked one went away)."""
+
+        def __init__(self, count: int):
+            super().__init__()
+            self.count = count
+
     # Rows are redrawn when their guest changes; cells that follow the clock (uptime)
     # must move even when nothing else does, so the visible lines are redrawn this often.
     CLOCK_REDRAW = 20.0
@@ -81,6 +95,7 @@ class GuestTable(ScrollView, can_focus=True):
         self.state_filter: str | None = None
         self.hidden_hosts: set[str] = set()  # collapsed in the host list
         self.offline_hosts: set[str] = set()  # disconnected: rows drawn dimmed
+        self.marked: set[tuple[str, str]] = set()  # (host, UUID) of the marked guests
         self._widths = [c.width for c in COLUMNS]
 
     def on_mount(self) -> None:
@@ -108,6 +123,9 @@ class GuestTable(ScrollView, can_focus=True):
         for key in removed:
             if guests.pop(key, None) is not None:
                 regroup = True
+            if key in self.marked:
+                self.marked.discard(key)
+                self.post_message(self.MarksChanged(len(self.marked)))
         for guest in changed:
             key = (guest.host, guest.uuid)
             known = guests.get(key)
@@ -125,6 +143,10 @@ class GuestTable(ScrollView, can_focus=True):
 
     def rebuild(self) -> None:
         """Re-apply filters and order to every guest (after a filter change)."""
+        gone = self.marked - self.guests.keys()
+        if gone:  # a host removed with its guests takes their marks along
+            self.marked -= gone
+            self.post_message(self.MarksChanged(len(self.marked)))
         self.order = [k for k, g in self.guests.items() if self.matches(g)]
         self._fit_columns()
         self._resort()
@@ -155,8 +177,7 @@ class GuestTable(ScrollView, can_focus=True):
             order.sort(key=lambda k: (guests[k].name.lower(), k))
             order.sort(key=lambda k: sort(guests[k]), reverse=True)
         self._index = {key: i for i, key in enumerate(self.order)}
-        width = sum(self._widths) + GAP * len(self._widths)
-        self.virtual_size = Size(width, len(self.order) + 1)
+        self._resize()
         previous = self.selected_key
         if previous not in self._index:
             self.selected_key = self.order[0] if self.order else None
@@ -164,6 +185,60 @@ class GuestTable(ScrollView, can_focus=True):
         self.refresh()
         if self.selected_key != previous:
             self.post_message(self.Highlighted(self.selected_uuid))
+
+    def _resize(self) -> None:
+        width = self._gutter() + sum(self._widths) + GAP * len(self._widths)
+        self.virtual_size = Size(width, len(self.order) + 1)
+
+    # -- marks -----------------------------------------------------------------------------
+    def _gutter(self) -> int:
+        return GUTTER if self.marked else 0
+
+    def _marks_changed(self, before: int) -> None:
+        if (before == 0) != (not self.marked):
+            self._resize()  # the gutter came or went
+        self.refresh()
+        self.post_message(self.MarksChanged(len(self.marked)))
+
+    def toggle_mark(self, key: tuple[str, str] | None = None) -> None:
+        """Mark or unmark a guest (the selected one by default)."""
+        key = key or self.selected_key
+        if key is None or key not in self.guests:
+            return
+        before = len(self.marked)
+        self.marked ^= {key}
+        self._marks_changed(before)
+
+    def mark(self, keys: Iterable[tuple[str, str]]) -> int:
+        """Mark these guests; returns how many were not marked yet."""
+        before = len(self.marked)
+        self.marked |= {k for k in keys if k in self.guests}
+        if len(self.marked) != before:
+            self._marks_changed(before)
+        return len(self.marked) - before
+
+    def unmark(self, keys: Iterable[tuple[str, str]]) -> None:
+        before = len(self.marked)
+        self.marked.difference_update(keys)
+        if len(self.marked) != before:
+            self._marks_changed(before)
+
+    def mark_shown(self) -> int:
+        """Mark every guest shown now (what the filters let through)."""
+        return self.mark(self.order)
+
+    def clear_marks(self) -> int:
+        before = len(self.marked)
+        if before:
+            self.marked.clear()
+            self._marks_changed(before)
+        return before
+
+    def marked_guests(self) -> list[Guest]:
+        """The marked guests, shown ones first in display order, then hidden ones."""
+        shown = [self.guests[k] for k in self.order if k in self.marked]
+        hidden = [self.guests[k] for k in self.marked if k not in self._index]
+        return shown + sorted(hidden, key=lambda g: (g.host, g.name.lower()))
 
     # -- order and selection ---------------------------------------------------------------
     def set_sort(self, key: str, reverse: bool | None = None) -> None:
@@ -227,16 +302,20 @@ class GuestTable(ScrollView, can_focus=True):
                 self.action_choose()
 
     # -- drawing ---------------------------------------------------------------------------
-    def _line(self, cells: list[tuple[str, str]], base: Style) -> Strip:
-        """One line: the name column stays put, the others scroll sideways (a phone's
-        80 columns cannot show them all, and a row without its name means nothing).
-        Widths are terminal cells: wide characters do not shift the columns after."""
+    def _line(self, cells: list[tuple[str, str]], base: Style, gutter: str = "") -> Strip:
+        """One line: the name column (and the marks' gutter) stays put, the others
+        scroll sideways (a phone's 80 columns cannot show them all, and a row without
+        its name means nothing). Widths are terminal cells: wide characters do not
+        shift the columns after."""
         scroll_x, width = self.scroll_offset.x, self.size.width
         segments = []
+        if self.marked:
+            segments.append(Segment(fit(gutter, GUTTER), base))
         for (text, style), cells_wide, column in zip(cells, self._widths, COLUMNS):
             text = fit(text, cells_wide, right=column.right) + " " * GAP
             segments.append(Segment(text, base + Style.parse(style) if style else base))
-        name, rest = Strip(segments[:1]), Strip(segments[1:])
+        fixed = 2 if self.marked else 1
+        name, rest = Strip(segments[:fixed]), Strip(segments[fixed:])
         rest = rest.crop(scroll_x, scroll_x + max(width - name.cell_length, 0))
         return Strip.join([name, rest]).crop(0, width).extend_cell_length(width, base)
 
@@ -254,10 +333,13 @@ class GuestTable(ScrollView, can_focus=True):
         base = self.rich_style
         if guest.host in self.offline_hosts:
             base = base + Style(dim=True, italic=True)
+        marked = key in self.marked
+        if marked:
+            base = base + self.get_component_rich_style("guest-table--marked")
         if key == self.selected_key:
             base = base + self.get_component_rich_style("guest-table--cursor")
         now = time.time()
-        return self._line([c.cell(guest, now) for c in COLUMNS], base)
+        return self._line([c.cell(guest, now) for c in COLUMNS], base, MARK if marked else "")
 
     def row_text(self, row: int) -> list[str]:
         """The plain cells of a shown row, as drawn (for tests and copy)."""

@@ -263,10 +263,15 @@ class Host(HostLink):
     # -- lifecycle events -----------------------------------------------------------------
     def _on_lifecycle_thread(self, _conn, dom, event, detail, _opaque) -> None:
         # libvirt's event thread: no RPC here, only hand over to the asyncio loop
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return  # the program is ending: an event still in flight has nobody to tell
+        try:
+            loop.call_soon_threadsafe(
                 self._on_lifecycle, dom.UUIDString(), dom.name(), event, detail
             )
+        except RuntimeError:
+            pass  # the loop closed between the check and the call
 
     def _on_lifecycle(self, uuid: str, name: str, event: int, detail: int) -> None:
         if self.status is not HostStatus.CONNECTED:

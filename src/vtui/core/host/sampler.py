@@ -113,8 +113,9 @@ class Sampler:
         before = row_values(guest)
         last = self._last.get(uuid)
         self._last[uuid] = (rec, last is not None and last[0] == rec)
-        if self.event_since(uuid, began):
+        if self.event_since(uuid, began) and guest.state:
             # the event that arrived meanwhile knows the state better than this record
+            # (unless the guest is new: a "defined" event says no state at all)
             state, reason = guest.state, guest.reason
             apply_record(guest, rec)
             guest.state, guest.reason = state, reason

@@ -9,6 +9,7 @@ transient directory pool over its folder, look for the file, and destroy that po
 from __future__ import annotations
 
 import posixpath
+import threading
 import uuid as uuidlib
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from lxml import etree
 from vtui.core.errors import VtuiError, libvirt_message
 
 _NO_PROBE = ("/dev/", "/proc/", "/sys/")  # never list these folders through a pool
+_PROBE_LOCK = threading.RLock()  # see _path_presence
+_PROBE_PREFIX = "vtui-probe-"
 
 
 # -- facts read in the hosts' threads -------------------------------------------------------
@@ -146,10 +149,12 @@ def read_source(conn: libvirt.virConnect, guest_uuid: str) -> Source:
 
 
 def _pool_at(conn: libvirt.virConnect, directory: str) -> libvirt.virStoragePool | None:
+    """The pool over `directory`, not counting another check's short-lived probe."""
     try:
-        return conn.storagePoolLookupByTargetPath(directory)
+        pool = conn.storagePoolLookupByTargetPath(directory)
     except libvirt.libvirtError:
         return None
+    return None if pool.name().startswith(_PROBE_PREFIX) else pool
 
 
 def _path_presence(conn: libvirt.virConnect, path: str) -> tuple[bool | None, str]:
@@ -171,25 +176,28 @@ def _path_presence(conn: libvirt.virConnect, path: str) -> tuple[bool | None, st
         except libvirt.libvirtError:
             return False, ""
     probe = etree.Element("pool", type="dir")
-    etree.SubElement(probe, "name").text = f"vtui-probe-{uuidlib.uuid4().hex[:12]}"
+    etree.SubElement(probe, "name").text = f"{_PROBE_PREFIX}{uuidlib.uuid4().hex[:12]}"
     etree.SubElement(etree.SubElement(probe, "target"), "path").text = directory
-    try:
-        pool = conn.storagePoolCreateXML(etree.tostring(probe, encoding="unicode"), 0)
-    except libvirt.libvirtError as exc:
-        message = libvirt_message(exc)
-        if "No such file or directory" in message:
-            return False, ""
-        return None, message
-    try:
-        pool.storageVolLookupByName(filename)
-        return True, ""
-    except libvirt.libvirtError:
-        return False, ""
-    finally:
+    # Two migrations checked at once (a bulk migration) probe the same folders; libvirt
+    # refuses a second pool over a folder that has one, so probes take turns.
+    with _PROBE_LOCK:
         try:
-            pool.destroy()
+            pool = conn.storagePoolCreateXML(etree.tostring(probe, encoding="unicode"), 0)
+        except libvirt.libvirtError as exc:
+            message = libvirt_message(exc)
+            if "No such file or directory" in message:
+                return False, ""
+            return None, message
+        try:
+            pool.storageVolLookupByName(filename)
+            return True, ""
         except libvirt.libvirtError:
-            pass
+            return False, ""
+        finally:
+            try:
+                pool.destroy()
+            except libvirt.libvirtError:
+                pass
 
 
 @dataclass(slots=True)
@@ -251,11 +259,12 @@ def read_destination(
     for item in src.items:
         if item.kind == "network":
             continue
-        presence[item.path] = _path_presence(conn, item.path)
-        directory = posixpath.dirname(item.path)
-        pool = _pool_at(conn, directory)
-        if pool is not None and pool.isActive():
-            pools[directory] = pool.name()
+        with _PROBE_LOCK:  # no other check's probe comes and goes while we look
+            presence[item.path] = _path_presence(conn, item.path)
+            directory = posixpath.dirname(item.path)
+            pool = _pool_at(conn, directory)
+            if pool is not None and pool.isActive():
+                pools[directory] = pool.name()
     info = conn.getInfo()
     host_uuid, driver, host_cpu = _host_identity(conn)
     return Destination(
