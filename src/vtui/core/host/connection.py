@@ -32,6 +32,13 @@ FLAGS_EVERY = 60.0  # seconds between re-reads of persistent/autostart/managed-s
 KEEPALIVE = (5, 3)  # seconds between probes, missed probes before the link is dead
 
 
+def memory_percent(facts: HostFacts | None) -> float:
+    """How full the host's memory is, in percent (0 when not known)."""
+    if facts is None or facts.memory_used_kib is None or not facts.memory_total_kib:
+        return 0.0
+    return min(100.0 * facts.memory_used_kib / facts.memory_total_kib, 100.0)
+
+
 class Host(HostLink):
     def __init__(
         self,
@@ -51,6 +58,7 @@ class Host(HostLink):
         self.guests: dict[str, Guest] = {}
         self.facts: HostFacts | None = None
         self.cpu_history: deque[float] = deque(maxlen=HISTORY)
+        self.memory_history: deque[float] = deque(maxlen=HISTORY)  # % of memory in use
         self.last_sample_at: float | None = None  # wall clock of the last good sample
         self.sample_seconds = 0.0  # how long the last sample took
         self.paused = False  # a hidden view may stop the sampler
@@ -218,6 +226,7 @@ class Host(HostLink):
             self._apply_flags(flags, change)
             self._flags_dirty = False
         self.cpu_history.append((self.facts.cpu_pct if self.facts else None) or 0.0)
+        self.memory_history.append(memory_percent(self.facts))
         self.last_sample_at = time.time()
         return change
 
