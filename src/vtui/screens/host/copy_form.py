@@ -124,7 +124,7 @@ class CopyForm(Dialog[Transfer | None]):
             else:
                 self.say(f"{dest.name} has no active storage pool")
 
-        self.run_worker(read(), group="pools", exclusive=True, exit_on_error=False)
+        self.run_worker(read, group="pools", exclusive=True, exit_on_error=False)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "dest-host":

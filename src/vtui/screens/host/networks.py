@@ -183,7 +183,7 @@ class NetworksSection(Section):
             )
             self.show_detail()
 
-        self.run_worker(read(), group="leases", exclusive=True, exit_on_error=False)
+        self.run_worker(read, group="leases", exclusive=True, exit_on_error=False)
 
     # -- what applies ------------------------------------------------------------------------
     def refusal(self, action: str) -> str | None:

@@ -93,13 +93,13 @@ class HostScreen(ReportsWorkerFailures, Screen):
     def __init__(self, host: Host, tab: str = "overview"):
         super().__init__()
         self.host = host  # the fleet screen keeps sampling this host while we are shown
-        self.initial = tab if tab in TABS else "overview"
+        self.tab = tab if tab in TABS else "overview"  # the tab shown
         self.sections: dict[str, Section] = {cls.TAB: cls(host) for cls, _label in SECTIONS}
         self._status = host.status
 
     def compose(self) -> ComposeResult:
         yield Static("", id="host-title")
-        with TabbedContent(initial=self.initial, id="host-tabs"):
+        with TabbedContent(initial=self.tab, id="host-tabs"):
             for number, (cls, label) in enumerate(SECTIONS, 1):
                 with TabPane(f"{number} {label}", id=cls.TAB):
                     yield self.sections[cls.TAB]
@@ -109,14 +109,14 @@ class HostScreen(ReportsWorkerFailures, Screen):
         self.show_title()
         self.host.subscribe(self._on_change)
         self.set_interval(POLL_SECONDS, self._poll)
-        self.activate(self.initial)
+        self.activate(self.tab)
 
     def on_unmount(self) -> None:
         self.host.unsubscribe(self._on_change)
 
     @property
     def active(self) -> Section:
-        return next((s for s in self.sections.values() if s.active), self.sections["overview"])
+        return self.sections[self.tab]
 
     # -- tabs --------------------------------------------------------------------------------
     def action_tab(self, tab: str) -> None:
@@ -131,6 +131,7 @@ class HostScreen(ReportsWorkerFailures, Screen):
             self.activate(event.pane.id)
 
     def activate(self, tab: str) -> None:
+        self.tab = tab
         for name, section in self.sections.items():
             if name != tab:
                 section.hide()
@@ -151,6 +152,12 @@ class HostScreen(ReportsWorkerFailures, Screen):
 
     # -- staying live --------------------------------------------------------------------------
     def _on_change(self, change: Change) -> None:
+        # The host publishes from plain loop callbacks, outside Textual's context: hand
+        # the change to this screen's own message queue (timers and workers need it).
+        if self.is_mounted:
+            self.call_later(self._apply_change, change)
+
+    def _apply_change(self, change: Change) -> None:
         if not self.is_mounted:
             return
         if change.host_changed:
@@ -178,7 +185,8 @@ class HostScreen(ReportsWorkerFailures, Screen):
         if host.status is not HostStatus.CONNECTED:
             parts.append((f" {host.status.value}", "bold red"))
         parts.append(("   1-6 or Tab: sections · T: transfers · ?: keys", "dim"))
-        self.query_one("#host-title", Static).update(Content.assemble(*parts))
+        for title in self.query("#host-title").results(Static):
+            title.update(Content.assemble(*parts))
 
     # -- actions: the shown section's, if they apply ---------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -105,7 +105,7 @@ class Section(ReportsWorkerFailures, Vertical):
             self.say(f"{self.host.name} is {self.host.status.value}", error=True)
             return
         self.run_worker(
-            self._load(),
+            self._load,  # (a function: an exclusive worker may be cancelled unstarted)
             group="load",
             exclusive=True,
             description=f"read the {self.LABEL} of {self.host.name}",

@@ -120,7 +120,7 @@ def show_transfer(
                 markup=False,
             )
         if on_end is not None:
-            on_end(t)
+            app.call_later(on_end, t)  # in the app's context: it may start a worker
 
     transfer.subscribe(watch)
     app.push_screen(TransferProgressScreen(transfer))

@@ -154,7 +154,7 @@ class VolumesSection(Section):
             if pool == self.pool and set(names) != known and not self.loading:
                 self.reload()
 
-        self.run_worker(look(), group="poll", exclusive=True, exit_on_error=False)
+        self.run_worker(look, group="poll", exclusive=True, exit_on_error=False)
 
     def show_header(self, pool: Pool | None) -> None:
         text = "no pool"
