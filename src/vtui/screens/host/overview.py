@@ -124,8 +124,9 @@ class OverviewSection(Section):
         host = self.host
         self.query_one("#facts", Static).update(host_lines(host))
         cpu, memory = list(host.cpu_history), list(host.memory_history)
-        self.query_one("#cpu-graph", Sparkline).data = cpu or [0.0]
-        self.query_one("#memory-graph", Sparkline).data = memory or [0.0]
+        # (one sample would fill the graph: a line needs two)
+        self.query_one("#cpu-graph", Sparkline).data = cpu if len(cpu) > 1 else []
+        self.query_one("#memory-graph", Sparkline).data = memory if len(memory) > 1 else []
         self.query_one("#cpu-label", Static).update(history_label("CPU", cpu))
         self.query_one("#memory-label", Static).update(history_label("memory", memory))
         self.query_one("#numa", Static).update(self.numa_lines())
