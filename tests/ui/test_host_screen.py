@@ -238,3 +238,18 @@ async def test_transfers_list_opens_with_its_key():
         await wait_for(lambda: isinstance(app.screen, TransfersScreen), pilot)
         await pilot.press("escape")
         await wait_for(lambda: isinstance(app.screen, HostScreen), pilot)
+
+
+async def test_tab_to_the_tab_bar_then_arrows_walk_the_sections():
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_host(app, pilot, "pools")
+        await loaded(screen, pilot, "pools", 2)
+        await pilot.press("shift+tab")  # from the pools list back to the tab bar
+        assert type(screen.focused).__name__ == "ContentTabs"
+        await pilot.press("right", "right")  # volumes, networks: the bar keeps the focus
+        await wait_for(lambda: screen.tab == "networks", pilot)
+        await loaded(screen, pilot, "networks", 4)
+        assert type(screen.focused).__name__ == "ContentTabs"
+        await pilot.press("tab")  # into the list
+        assert screen.focused is screen.sections["networks"].query_one(RowTable)

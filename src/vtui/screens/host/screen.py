@@ -49,6 +49,7 @@ def keys(section: str, key: str, action: str, label: str, show: bool = True) -> 
 
 
 class HostScreen(ReportsWorkerFailures, Screen):
+    AUTO_FOCUS = ""  # none: the shown section focuses its list (not the tab bar)
     DEFAULT_CSS = """
     HostScreen #host-title { height: 1; padding: 0 1; background: $panel; }
     HostScreen #host-tabs { height: 1fr; }
@@ -102,7 +103,8 @@ class HostScreen(ReportsWorkerFailures, Screen):
         with TabbedContent(initial=self.tab, id="host-tabs"):
             for number, (cls, label) in enumerate(SECTIONS, 1):
                 with TabPane(f"{number} {label}", id=cls.TAB):
-                    yield self.sections[cls.TAB]
+                    if cls.TAB == self.tab:  # the others are mounted when first shown
+                        yield self.sections[cls.TAB]
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -136,11 +138,12 @@ class HostScreen(ReportsWorkerFailures, Screen):
             if name != tab:
                 section.hide()
         section = self.sections[tab]
-        if not section.active:
+        if section.parent is None:  # first shown: its on_mount reads and focuses it
+            section.active = True
+            self.query_one(f"TabPane#{tab}", TabPane).mount(section)
+        elif section.is_mounted:
             section.show()
-        target = section.focus_target()
-        if target is not None:
-            target.focus()
+            section.take_focus()
         self.refresh_bindings()
 
     def on_pool_chosen(self, message: PoolChosen) -> None:
@@ -169,7 +172,8 @@ class HostScreen(ReportsWorkerFailures, Screen):
                         section.mark_stale()
                 self.refresh_bindings()
         for section in self.sections.values():
-            section.changed(change)
+            if section.is_mounted:  # (the others read everything when first shown)
+                section.changed(change)
 
     def _poll(self) -> None:
         if self.host.status is HostStatus.CONNECTED:
@@ -193,7 +197,7 @@ class HostScreen(ReportsWorkerFailures, Screen):
         if action not in ("act", "anyway"):
             return True
         section = self.sections.get(str(parameters[0]))
-        if section is None or not section.active:
+        if section is None or not section.active or not section.is_mounted:
             return False
         refused = section.refusal(str(parameters[1])) is not None
         return refused if action == "anyway" else not refused
@@ -224,6 +228,8 @@ class HostScreen(ReportsWorkerFailures, Screen):
             self.action_transfers,
         )
         section = self.active
+        if not section.is_mounted:
+            return
         seen = set()
         for binding in self.BINDINGS:
             if not isinstance(binding, Binding) or not binding.action.startswith("act("):

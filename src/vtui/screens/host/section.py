@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Static, Tabs
 
 from vtui.core.errors import VtuiError
 from vtui.core.host import Change, Host, HostStatus
@@ -66,10 +66,23 @@ class Section(ReportsWorkerFailures, Vertical):
         return tables.first() if tables else None
 
     # -- being shown and staying live -----------------------------------------------------
+    def on_mount(self) -> None:
+        if self.active:  # mounted by the screen as its tab is first shown
+            self.show()
+            self.take_focus()
+
     def show(self) -> None:
         self.active = True
         if self.stale:
             self.reload()
+
+    def take_focus(self) -> None:
+        """Focus the list, unless the user is walking the tab bar with the arrows."""
+        if isinstance(self.screen.focused, Tabs):
+            return
+        target = self.focus_target()
+        if target is not None:
+            target.focus()
 
     def hide(self) -> None:
         self.active = False
@@ -84,7 +97,7 @@ class Section(ReportsWorkerFailures, Vertical):
 
     def mark_stale(self) -> None:
         self.stale = True
-        if self.active:
+        if self.active and self.is_mounted:
             self.reload_soon()
 
     def poll(self) -> None:

@@ -9,6 +9,7 @@ again when they changed.
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from textual.app import ComposeResult
@@ -16,6 +17,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from vtui.core import units
+from vtui.core.errors import VtuiError
 from vtui.core.host import Host
 from vtui.core.storage import (
     Pool,
@@ -103,7 +105,8 @@ class VolumesSection(Section):
         if name == self.pool:
             return
         self.pool, self.pool_info, self.volumes = name, None, {}
-        self.table.set_rows([])
+        if self.is_mounted:
+            self.table.set_rows([])
         self.mark_stale()
 
     # -- reading ---------------------------------------------------------------------------
@@ -118,14 +121,16 @@ class VolumesSection(Section):
                 return
             self.pool = first.name
         pool = self.pool
-        self.pool_info = info = await get_pool(host, pool)
+        # both at once: the names are the first paint
+        info, names = await asyncio.gather(get_pool(host, pool), self._names(pool))
+        self.pool_info = info
         self.show_header(info)
-        if not info.active:
+        if not info.active or names is None:
             self.volumes = {}
             self.table.set_rows([])
             self.say(f"pool {pool} is not active (s starts it in the pools tab)", error=True)
             return
-        await self.show_names(await volume_names(host, pool))
+        await self.show_names(names)
         volumes = await list_volumes(host, pool)
         if pool != self.pool:
             return  # another pool was chosen meanwhile
@@ -133,6 +138,12 @@ class VolumesSection(Section):
         self.table.set_rows((v.name, volume_cells(v)) for v in volumes)
         self.show_detail()
         self.say(f"{len(volumes)} volume(s) in pool {pool} · p: another pool")
+
+    async def _names(self, pool: str) -> list[str] | None:
+        try:
+            return await volume_names(self.host, pool)
+        except VtuiError:
+            return None  # not active: get_pool says so
 
     async def show_names(self, names: list[str]) -> None:
         """The first paint: names now, details as known (or … until read)."""
