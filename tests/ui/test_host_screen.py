@@ -10,10 +10,13 @@ from pathlib import Path
 from lxml import etree
 
 from vtui.commands import screen_commands
+from vtui.core.storage import volume_names
+from vtui.core.uri import demo_uri
 from vtui.screens.dialogs import ConfirmScreen
 from vtui.screens.host import HostScreen
+from vtui.screens.host.copy_form import CopyForm
 from vtui.screens.host.form import FormScreen
-from vtui.screens.host.transfers import TransfersScreen
+from vtui.screens.host.transfers import TransferProgressScreen, TransfersScreen
 from vtui.widgets.row_table import RowTable
 
 from .helpers import demo_app, notifications, wait_for, wait_loaded
@@ -253,3 +256,46 @@ async def test_tab_to_the_tab_bar_then_arrows_walk_the_sections():
         assert type(screen.focused).__name__ == "ContentTabs"
         await pilot.press("tab")  # into the list
         assert screen.focused is screen.sections["networks"].query_one(RowTable)
+
+
+async def test_copy_to_another_host_says_how_it_failed_and_leaves_nothing():
+    """The test driver has no volume streams: the copy starts, fails on the stream, and
+    the dialog and a notification say so; the half-made volume is gone again."""
+    app = demo_app(uris=[demo_uri(), demo_uri()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(lambda: app.fleet_screen.table.row_count >= 60, pilot)
+        source, target = app.fleet.hosts["demo"], app.fleet.hosts["demo#2"]
+        screen = HostScreen(source, "pools")
+        await app.push_screen(screen)
+        await loaded(screen, pilot, "pools", 2)
+        await pilot.press("down", "enter")  # the iso pool's volumes
+        await loaded(screen, pilot, "volumes", 6)
+        await pilot.press("t")
+        await wait_for(lambda: isinstance(app.screen, CopyForm), pilot)
+        form = app.screen
+        await wait_for(lambda: form.query_one("#dest-pool").value == "default", pilot)
+        assert form.query_one("#dest-host").value == "demo#2"
+        await pilot.press("tab", "tab", "enter")  # to the name, keep it, go
+        await wait_for(lambda: isinstance(app.screen, TransferProgressScreen), pilot)
+        transfer = app.screen.transfer
+        await wait_for(lambda: transfer.done, pilot)
+        await pilot.pause(0.2)
+        state = str(app.screen.query_one("#state").render())
+        assert "not supported" in state and "no volume left behind" in state
+        assert any("no volume left behind" in m for m in notifications(app))
+        names = await volume_names(target, "default")
+        assert "Windows_Server_2022_EVAL_x64FRE_en-us.iso" not in names and len(names) == 38
+
+
+async def test_help_lists_every_section_key_by_id_and_dims_the_other_tabs():
+    app = demo_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_host(app, pilot, "volumes")
+        await loaded(screen, pilot, "volumes", 38)
+        await pilot.press("question_mark")
+        await wait_for(lambda: type(app.screen).__name__ == "HelpScreen", pilot)
+        lines = {str(s.render()): s.has_class("off") for s in app.screen.query(".off, Static")}
+        upload = next(text for text in lines if "(volumes.upload)" in text)
+        detach = next(text for text in lines if "(devices.detach)" in text)
+        assert upload.startswith("u ") and not lines[upload]  # applies here
+        assert lines[detach]  # another tab's: dimmed

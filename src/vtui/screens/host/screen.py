@@ -24,9 +24,10 @@ from vtui.screens.host.networks import NetworksSection
 from vtui.screens.host.overview import OverviewSection
 from vtui.screens.host.pools import PoolChosen, PoolsSection
 from vtui.screens.host.section import POLL_SECONDS, Section
+from vtui.screens.host.transfers import TransfersScreen
 from vtui.screens.host.volumes import VolumesSection
 
-# tab id, tab label (after its number key); the order is the keys' 1-6
+# each section and its tab's label; the order gives the number keys 1-6
 SECTIONS: tuple[tuple[type[Section], str], ...] = (
     (OverviewSection, "Overview"),
     (KsmSection, "KSM"),
@@ -209,8 +210,6 @@ class HostScreen(ReportsWorkerFailures, Screen):
         self.sections[section].act(action)  # says why not
 
     def action_transfers(self) -> None:
-        from vtui.screens.host.transfers import TransfersScreen
-
         self.app.push_screen(TransfersScreen())
 
     def commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:

@@ -123,6 +123,7 @@ def show_transfer(
             app.call_later(on_end, t)  # in the app's context: it may start a worker
 
     transfer.subscribe(watch)
+    watch(transfer)  # it may have ended already (a refusal right at the start)
     app.push_screen(TransferProgressScreen(transfer))
 
 

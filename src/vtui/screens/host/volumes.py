@@ -192,7 +192,7 @@ class VolumesSection(Section):
 
     # -- what applies ------------------------------------------------------------------------
     def refusal(self, action: str) -> str | None:
-        if action in ("pool", "transfers"):
+        if action == "pool":  # choosing one only looks
             return None
         volume = self.selected()
         name = volume.name if volume else self.table.cursor_key or ""
@@ -209,7 +209,9 @@ class VolumesSection(Section):
         if action not in ON_VOLUME:
             return None
         if volume is None:
-            return f"cannot {what}: no volume selected" if not name else f"{name}: still reading it"
+            return f"cannot {what}: " + (
+                "its details are still being read" if name else "no volume selected"
+            )
         if action == "copy" and not copy_targets(self.app, self.host):
             return f"cannot {what}: no other connected host to copy it to (C connects one)"
         if action == "delete" and volume.backing_of:
