@@ -23,6 +23,10 @@ NUMBER_TUNABLES = {
 MERGE = "merge_across_nodes"
 
 
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
 def _row(text: Text, label: str, value: object, note: str = "") -> None:
     text.append(f"  {label:<22}")
     text.append(f"{value if value is not None else '-':>12}", style="bold")
@@ -108,7 +112,7 @@ class KsmSection(Section):
         assert status is not None and status.ksm is not None
         ksm = status.ksm
         fields = [
-            FormField(name, label, str(getattr(ksm, name) or ""), hint=hint)
+            FormField(name, label, _text(getattr(ksm, name)), hint=hint)
             for name, (label, hint) in NUMBER_TUNABLES.items()
             if name in status.tunables
         ]
