@@ -295,7 +295,7 @@ async def test_help_lists_every_section_key_by_id_and_dims_the_other_tabs():
         await pilot.press("question_mark")
         await wait_for(lambda: type(app.screen).__name__ == "HelpScreen", pilot)
         lines = {str(s.render()): s.has_class("off") for s in app.screen.query(".off, Static")}
-        upload = next(text for text in lines if "(volumes.upload)" in text)
-        detach = next(text for text in lines if "(devices.detach)" in text)
+        upload = next(text for text in lines if "(volumes.upload_volume)" in text)
+        detach = next(text for text in lines if "(devices.detach_device)" in text)
         assert upload.startswith("u ") and not lines[upload]  # applies here
         assert lines[detach]  # another tab's: dimmed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -39,10 +40,18 @@ SECTIONS: tuple[tuple[type[Section], str], ...] = (
 TABS = tuple(cls.TAB for cls, _label in SECTIONS)
 
 
-def keys(section: str, key: str, action: str, label: str, show: bool = True) -> list[Binding]:
+# the thing each section's actions act on, in their binding ids ("pools.start_pool"):
+# the last part of an id is a short name in settings.toml, and "start" or "delete"
+# alone stay the main screen's (guest.start, guest.delete)
+NOUNS = {"ksm": "ksm", "pools": "pool", "volumes": "volume", "networks": "network"}
+
+
+def keys(
+    section: str, key: str, action: str, label: str, show: bool = True, ident: str = ""
+) -> list[Binding]:
     """A section's action, and its hidden twin on the same key that, where the action
     does not apply, runs it anyway to say why not (instead of the key doing nothing)."""
-    ident = f"{section}.{action}"
+    ident = ident or f"{section}.{action}_{NOUNS.get(section, 'device')}"
     return [
         Binding(key, f"act('{section}', '{action}')", label, id=ident, show=show),
         Binding(key, f"anyway('{section}', '{action}')", label, id=ident, show=False),
@@ -64,7 +73,7 @@ class HostScreen(ReportsWorkerFailures, Screen):
         ),
         Binding("T", "transfers", "Transfers", id="host.transfers", show=False),
         *keys("ksm", "e", "tune", "Change tunables"),
-        *keys("pools", "enter", "volumes", "Volumes"),
+        *keys("pools", "enter", "volumes", "Volumes", ident="pools.open_volumes"),
         *keys("pools", "s", "start", "Start"),
         *keys("pools", "x", "stop", "Stop"),
         *keys("pools", "a", "autostart", "Autostart"),
@@ -79,17 +88,17 @@ class HostScreen(ReportsWorkerFailures, Screen):
         *keys("volumes", "z", "resize", "Resize", show=False),
         *keys("volumes", "w", "wipe", "Wipe", show=False),
         *keys("volumes", "D,delete", "delete", "Delete"),
-        *keys("volumes", "p", "pool", "Pool"),
-        *keys("volumes", "r", "refresh", "Refresh pool", show=False),
+        *keys("volumes", "p", "pool", "Pool", ident="volumes.choose_pool"),
+        *keys("volumes", "r", "refresh", "Refresh pool", False, "volumes.refresh_volumes"),
         *keys("networks", "s", "start", "Start"),
         *keys("networks", "x", "stop", "Stop"),
         *keys("networks", "a", "autostart", "Autostart"),
         *keys("networks", "n", "create", "New"),
         *keys("networks", "D,delete", "delete", "Delete"),
-        *keys("networks", "r", "refresh", "Refresh", show=False),
+        *keys("networks", "r", "refresh", "Refresh", False, "networks.refresh_networks"),
         *keys("devices", "d", "detach", "Detach"),
         *keys("devices", "a", "reattach", "Reattach"),
-        *keys("devices", "f", "filter", "Filter"),
+        *keys("devices", "f", "filter", "Filter", ident="devices.filter_devices"),
     ]
 
     def __init__(self, host: Host, tab: str = "overview"):
@@ -229,17 +238,13 @@ class HostScreen(ReportsWorkerFailures, Screen):
         section = self.active
         if not section.is_mounted:
             return
-        seen = set()
         for binding in self.BINDINGS:
             if not isinstance(binding, Binding) or not binding.action.startswith("act("):
                 continue
-            if binding.id in seen or not binding.id or not binding.id.startswith(f"{section.TAB}."):
-                continue
-            seen.add(binding.id)
-            name = binding.id.split(".", 1)[1]
-            if section.refusal(name) is None:
+            _namespace, _action, (tab, name) = parse_action(binding.action)
+            if tab == section.TAB and section.refusal(str(name)) is None:
                 yield (
                     binding.description,
                     f"{section.LABEL} of {host}",
-                    lambda n=name: section.act(n),
+                    lambda n=str(name): section.act(n),
                 )

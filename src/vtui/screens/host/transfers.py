@@ -202,7 +202,7 @@ class TransfersScreen(Dialog[None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close", id="transfers.close"),
         Binding("c", "cancel_transfer", "Cancel transfer", id="transfers.cancel"),
-        Binding("x", "forget", "Clear finished", id="transfers.forget"),
+        Binding("x", "forget", "Clear finished", id="transfers.forget_transfers"),
     ]
     COLUMNS = (
         TableColumn("id", "#", 3, right=True),
