@@ -18,7 +18,7 @@ from vtui.core.host.sampler import HISTORY
 from vtui.screens.host.section import Section
 from vtui.widgets.host_panel import host_lines
 
-SHOWN_MACHINES = 6  # machine types named per architecture (the rest are counted)
+SHOWN_MACHINES = 3  # machine types named per architecture (the rest are counted)
 
 
 def cpu_ranges(cpus: Iterable[int]) -> str:
@@ -39,17 +39,17 @@ def history_label(what: str, values: list[float]) -> Content:
 
 
 def arch_line(guest: GuestArch) -> Text:
+    """x86_64 hvm 64-bit: qemu, kvm; 60 machine types, q35 = pc-q35-7.2, pc = ..."""
     bits = f" {guest.wordsize}-bit" if guest.wordsize else ""
     line = Text()
     line.append(f"  {guest.arch} {guest.os_type}{bits}: ", style="bold")
     line.append(", ".join(guest.domain_types) or "no domain types")
-    aliases = [m for m in guest.machines if m.canonical]
-    named = [f"{m.name} ({m.canonical})" for m in aliases]
-    named += [m.name for m in guest.machines if not m.canonical and not m.deprecated]
-    if named:
-        more = len(guest.machines) - min(len(named), SHOWN_MACHINES)
-        line.append(f"; {len(guest.machines)} machine types: ")
-        line.append(", ".join(named[:SHOWN_MACHINES]) + (f", +{more} more" if more > 0 else ""))
+    if guest.machines:
+        aliases = [f"{m.name} = {m.canonical}" for m in guest.machines if m.canonical]
+        named = aliases or [m.name for m in guest.machines if not m.deprecated]
+        line.append(f"; {len(guest.machines)} machine types")
+        if named:
+            line.append(", " + ", ".join(named[:SHOWN_MACHINES]))
     return line
 
 
