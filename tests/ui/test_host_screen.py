@@ -299,3 +299,22 @@ async def test_help_lists_every_section_key_by_id_and_dims_the_other_tabs():
         detach = next(text for text in lines if "(devices.detach_device)" in text)
         assert upload.startswith("u ") and not lines[upload]  # applies here
         assert lines[detach]  # another tab's: dimmed
+
+
+async def test_a_host_that_is_not_connected_says_so_in_every_tab():
+    app = demo_app(uris=["test:///nonexistent/host.xml"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        host = next(iter(app.fleet.hosts.values()))
+        await wait_for(lambda: host.error != "", pilot)
+        screen = HostScreen(host, "pools")
+        await app.push_screen(screen)
+        status = screen.sections["pools"]
+        await wait_for(lambda: status.is_mounted, pilot)
+        await wait_for(lambda: "failed" in str(status.query_one(".status").render()), pilot)
+        assert "failed" in str(screen.query_one("#host-title").render())
+        await pilot.press("n")
+        await wait_for(lambda: "cannot create a storage pool" in notifications(app)[-1], pilot)
+        await pilot.press("4")
+        await wait_for(lambda: screen.sections["volumes"].is_mounted, pilot)
+        text = str(screen.sections["volumes"].query_one(".status").render())
+        assert "failed" in text
