@@ -63,7 +63,7 @@ def _why_not(action: Action, guest: Guest, readonly: bool) -> str | None:
     if action.needs == "running" and state not in (RUNNING, BLOCKED):
         return "it is already paused" if state == PAUSED else f"it is {state}"
     if action.needs == "paused" and state != PAUSED:
-        return f"it is {state}, not paused"
+        return f"it is not paused ({state})"
     if action.needs == "persistent":
         if not guest.persistent:
             return "it is transient (no saved definition)"

@@ -82,7 +82,6 @@ class PoolsSection(Section):
     TAB = "pools"
     LABEL = "storage pools"
     EVENTS = frozenset({"pool"})
-    GUESTS_MATTER = False
 
     def __init__(self, host: Host):
         super().__init__(host)
