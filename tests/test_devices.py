@@ -167,3 +167,11 @@ async def test_real_devices_listed_match_sysfs(local_host):
     nets = [d for d in devices if d.kind == "net"]
     listed = local_host.exec("virsh", "-q", "-c", "qemu:///system", "nodedev-list", "--cap", "net")
     assert sorted(d.name for d in nets) == sorted(listed.stdout.split())
+
+
+def test_a_pci_bridge_is_never_detached_nor_reattached():
+    from vtui.core.host import HostDevice
+
+    bridge = HostDevice("pci_0000_00_00_0", "pci", "computer", "0000:00:00.0", pci_class=0x060000)
+    assert detach_refusal(bridge) == "it is a PCI bridge"
+    assert reattach_refusal(bridge) == "it is a PCI bridge (never detached)"

@@ -16,11 +16,16 @@ from textual.screen import Screen
 from vtui.core.guests.lifecycle import ACTIONS, refusal
 from vtui.screens.console import open_consoles
 from vtui.screens.fleet import FleetScreen
+from vtui.screens.host import SECTIONS, HostScreen
+from vtui.screens.host.transfers import TransfersScreen
 
 
 def screen_commands(app: App, screen: Screen) -> Iterator[SystemCommand]:
     if isinstance(screen, FleetScreen):
         yield from fleet_commands(app, screen)
+    elif isinstance(screen, HostScreen):
+        for title, help_text, callback in screen.commands():
+            yield SystemCommand(title, help_text, callback)
 
 
 def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
@@ -89,6 +94,17 @@ def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
     )
     yield SystemCommand(
         "Host details", "facts and load of the selected guest's host", fs.action_host_details
+    )
+    for section, label in SECTIONS[1:]:  # the host screen's other tabs, opened directly
+        yield SystemCommand(
+            f"Host {label.lower()}",
+            f"{section.LABEL} of the selected guest's host",
+            lambda tab=section.TAB: fs.action_host_details(tab),
+        )
+    yield SystemCommand(
+        "Volume transfers",
+        "uploads, downloads, copies: progress, cancel",
+        lambda: app.push_screen(TransfersScreen()),
     )
 
 

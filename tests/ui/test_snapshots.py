@@ -20,7 +20,6 @@ from vtui.core.uri import demo_uri
 from vtui.screens.connections import ConnectionsScreen, HostForm
 from vtui.screens.console import open_console
 from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen, HostKeyScreen, SecretScreen
-from vtui.screens.host import HostScreen
 from vtui.screens.migration.form import MigrateScreen
 from vtui.screens.migration.jobs import JobsScreen, MigrationProgressScreen
 
@@ -110,10 +109,6 @@ def test_secret_dialog(snap_compare):
     assert snapshot_over_main(
         snap_compare, lambda app: SecretScreen("Passphrase for /root/.ssh/id_ed25519")
     )
-
-
-def test_host_screen(snap_compare):
-    assert snapshot_over_main(snap_compare, lambda app: HostScreen(app.fleet.hosts["demo"]))
 
 
 def test_connections_screen(snap_compare):

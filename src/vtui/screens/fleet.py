@@ -213,11 +213,11 @@ class FleetScreen(ReportsWorkerFailures, Screen):
             self.table.offline_hosts = offline
             self.table.refresh()
 
-    def action_host_details(self) -> None:
+    def action_host_details(self, tab: str = "overview") -> None:
         host_list = self.query_one(HostList)
         host = host_list.selected if host_list.has_focus else self.selected_host()
         if host is not None:
-            self.app.push_screen(HostScreen(host))
+            self.app.push_screen(HostScreen(host, tab))
 
     def on_host_list_selected(self, event: HostList.Selected) -> None:
         self.app.push_screen(HostScreen(event.host))

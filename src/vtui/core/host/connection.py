@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import deque
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import libvirt
 
@@ -19,7 +20,7 @@ from vtui.core.host import facts as hostfacts
 from vtui.core.host import uptime
 from vtui.core.host.events import ensure_event_loop
 from vtui.core.host.history import CpuHistoryView, GuestHistory
-from vtui.core.host.link import HostLink
+from vtui.core.host.link import WORKERS, HostLink
 from vtui.core.host.resource_events import ResourceEvents
 from vtui.core.host.sampler import HISTORY, Sampler, info_if_needed, read_flags, read_one_guest
 from vtui.core.host.state import Change, HostStatus, Tunnel
@@ -33,6 +34,13 @@ FLAGS_EVERY = 60.0  # seconds between re-reads of persistent/autostart/managed-s
 KEEPALIVE = (5, 3)  # seconds between probes, missed probes before the link is dead
 
 
+def memory_percent(facts: HostFacts | None) -> float:
+    """How full the host's memory is, in percent (0 when not known)."""
+    if facts is None or facts.memory_used_kib is None or not facts.memory_total_kib:
+        return 0.0
+    return min(100.0 * facts.memory_used_kib / facts.memory_total_kib, 100.0)
+
+
 class Host(HostLink):
     def __init__(
         self,
@@ -44,7 +52,10 @@ class Host(HostLink):
         connect_timeout: float = CONNECT_TIMEOUT,
         tunnel: Tunnel | None = None,
     ):
-        super().__init__(name or display_name(uri), tunnel)
+        # libvirt's test driver runs inside this process and is not safe under concurrent
+        # calls (seen crashing the process): one thread for it, so calls take turns
+        workers = 1 if urlsplit(uri).scheme == "test" else WORKERS
+        super().__init__(name or display_name(uri), tunnel, workers)
         self.uri = uri  # what the user asked for (shown); the tunnel may open another
         self.readonly = readonly
         self.interval = interval
@@ -52,6 +63,7 @@ class Host(HostLink):
         self.guests: dict[str, Guest] = {}
         self.facts: HostFacts | None = None
         self.cpu_history: deque[float] = deque(maxlen=HISTORY)
+        self.memory_history: deque[float] = deque(maxlen=HISTORY)  # % of memory in use
         self.last_sample_at: float | None = None  # wall clock of the last good sample
         self.sample_seconds = 0.0  # how long the last sample took
         self.paused = False  # a hidden view may stop the sampler
@@ -227,6 +239,7 @@ class Host(HostLink):
             self._apply_flags(flags, change)
             self._flags_dirty = False
         self.cpu_history.append((self.facts.cpu_pct if self.facts else None) or 0.0)
+        self.memory_history.append(memory_percent(self.facts))
         self.last_sample_at = time.time()
         return change
 

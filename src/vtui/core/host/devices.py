@@ -162,6 +162,8 @@ def reattach_refusal(device: HostDevice) -> str:
         return "only PCI devices are reattached to the host"
     if device.used_by_running:
         return f"running guest {', '.join(device.used_by_running)} has it"
+    if device.pci_class is not None and device.pci_class >> 16 == 0x06:
+        return "it is a PCI bridge (never detached)"
     if device.driver and not device.detached:
         return f"it is not detached (the host's {device.driver} driver has it)"
     return ""
