@@ -11,6 +11,7 @@ import warnings
 import pytest
 from lxml import etree
 
+from vtui.core.errors import VtuiError
 from vtui.core.guests.create import (
     BUILTIN,
     CloudInitAnswer,
@@ -25,7 +26,7 @@ from vtui.core.guests.create import (
     ssh_key_problem,
 )
 from vtui.core.guests.create.cloud_init import network_problem, seed_files
-from vtui.core.guests.create.devices import (
+from vtui.core.guests.devices import (
     channel_element,
     disk_element,
     graphics_element,
@@ -35,7 +36,7 @@ from vtui.core.guests.create.devices import (
     serial_console_elements,
     target_name,
 )
-from vtui.core.guests.create.macs import random_mac
+from vtui.core.guests.macs import random_mac
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb4dyYz1PeQT5sWhFq9YNVN9mrTh9PBcdRV7Y+Mm7pQ me@here"
 
@@ -170,19 +171,19 @@ def test_device_builders_make_the_expected_elements():
         "vdab",
     ]
     assert next_target("sata", ["sda", "vda"]) == "sdb" and next_target("ide", []) == "hda"
-    disk = disk_element("/p/a b.qcow2", target="vda")
+    disk = disk_element("vda", path="/p/a b.qcow2", format="qcow2")
     assert etree.tostring(disk).decode() == (
         '<disk type="file" device="disk"><driver name="qemu" type="qcow2" discard="unmap"/>'
         '<source file="/p/a b.qcow2"/><target dev="vda" bus="virtio"/></disk>'
     )
-    lvm = disk_element("/dev/vg/x", target="sda", bus="sata", format="raw", source_type="block")
+    lvm = disk_element("sda", "sata", path="/dev/vg/x", format="raw", source_type="block")
     assert lvm.find("source").get("dev") == "/dev/vg/x"
     direct = interface_element("macvtap", "eth0", mac="52:54:00:00:00:01", model="e1000")
     assert direct.get("type") == "direct" and direct.find("source").attrib == {
         "dev": "eth0",
         "mode": "bridge",
     }
-    with pytest.raises(ValueError):
+    with pytest.raises(VtuiError, match="unknown interface type 'tunnel'"):
         interface_element("tunnel", "x")
     assert graphics_element("vnc").get("listen") == "127.0.0.1"
     serial, console = serial_console_elements()

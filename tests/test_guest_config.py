@@ -27,14 +27,14 @@ from vtui.core.guests.config import (
     read_agent_info,
     read_config,
 )
-from vtui.core.guests.config.device_xml import (
+from vtui.core.guests.config.parse_devices import parse_devices
+from vtui.core.guests.devices import (
     disk_element,
     next_target,
     pci_hostdev_element,
-    random_mac,
     usb_hostdev_element,
 )
-from vtui.core.guests.config.parse_devices import parse_devices
+from vtui.core.guests.macs import random_mac
 from vtui.core.host import Host
 from vtui.core.host.history import CpuHistoryView, GuestHistory, samples_for
 from vtui.core.model import Guest
@@ -130,7 +130,8 @@ def test_device_builders_make_what_libvirt_reads():
         "vdb", "virtio", pool="default", volume="data.qcow2", format="qcow2", cache="none"
     )
     assert etree.tostring(disk).decode() == (
-        '<disk type="volume" device="disk"><driver name="qemu" type="qcow2" cache="none"/>'
+        '<disk type="volume" device="disk">'
+        '<driver name="qemu" type="qcow2" cache="none" discard="unmap"/>'
         '<source pool="default" volume="data.qcow2"/><target dev="vdb" bus="virtio"/></disk>'
     )
     block = disk_element("sda", "sata", path="/dev/sdb", shareable=True)

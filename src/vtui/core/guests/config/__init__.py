@@ -5,17 +5,7 @@ all-or-nothing, and read back to tell what waits for a restart)."""
 
 from vtui.core.guests.config.addresses import parse_guest_info, read_addresses, read_agent_info
 from vtui.core.guests.config.apply import Applied, apply
-from vtui.core.guests.config.device_xml import (
-    ADDABLE,
-    CACHE_MODES,
-    DISK_BUSES,
-    MACVTAP_MODES,
-    NIC_KINDS,
-    NIC_MODELS,
-    Answer,
-    BadAnswer,
-    DeviceKind,
-)
+from vtui.core.guests.config.device_xml import ADDABLE, Answer, DeviceKind
 from vtui.core.guests.config.edits_devices import (
     plan_add_device,
     plan_attach_hostdev,
@@ -60,6 +50,14 @@ from vtui.core.guests.config.read import read_config
 from vtui.core.guests.config.storage_links import VolumeRef, volume_of
 from vtui.core.guests.config.whole import BOOT_DEVICES, plan_boot, plan_full_xml
 from vtui.core.guests.config.words import human_bytes, human_kib
+from vtui.core.guests.devices import (
+    CACHE_MODES,
+    DISK_BUSES,
+    MACVTAP_MODES,
+    NIC_KINDS,
+    NIC_MODELS,
+    BadAnswer,
+)
 
 __all__ = [
     "ADDABLE",

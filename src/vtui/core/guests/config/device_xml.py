@@ -1,88 +1,35 @@
-"""Device elements built from answers: plain functions, each returning an lxml element
-libvirt accepts in <devices> (attach-device). Values from users go into attributes and
-text through lxml, never into markup by hand. `ADDABLE` says which answers each kind of
-"other device" takes, so a form can be drawn from it."""
+"""Editing device elements of an existing guest, and the "other devices" a user can
+add, with the answers each takes (`ADDABLE`, which the form is drawn from). The
+elements themselves come from core/guests/devices.py, which creating guests uses too."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from lxml import etree
 
-from vtui.core.errors import VtuiError
-
-E = etree.SubElement
-BUS_PREFIX = {"virtio": "vd", "scsi": "sd", "sata": "sd", "usb": "sd", "ide": "hd", "fdc": "fd"}
-DISK_BUSES = ("virtio", "scsi", "sata", "usb", "ide", "fdc")
-CACHE_MODES = ("default", "none", "writethrough", "writeback", "directsync", "unsafe")
-NIC_MODELS = ("virtio", "e1000e", "e1000", "rtl8139")
-NIC_KINDS = ("network", "bridge", "direct")
-MACVTAP_MODES = ("bridge", "vepa", "private", "passthrough")
-
-
-class BadAnswer(VtuiError):
-    """An answer a device cannot be built from."""
-
-
-def random_mac() -> str:
-    """A MAC in QEMU's locally administered range, chosen once so the live and the
-    persistent definition get the same one."""
-    return "52:54:00:" + ":".join(f"{random.randint(0, 255):02x}" for _ in range(3))
-
-
-def next_target(bus: str, taken: set[str]) -> str:
-    """The first free disk name for a bus: vda, vdb... or sda, hdc."""
-    prefix = BUS_PREFIX.get(bus, "sd")
-    for i in range(26 * 27):
-        first, second = divmod(i, 26)
-        name = prefix + ("" if i < 26 else chr(ord("a") + first - 1)) + chr(ord("a") + second)
-        if name not in taken:
-            return name
-    raise BadAnswer(f"no free {bus} disk name left")
+from vtui.core.guests.devices import (
+    GUEST_AGENT,
+    SPICE_AGENT,
+    BadAnswer,
+    channel_element,
+    console_element,
+    controller_element,
+    filesystem_element,
+    graphics_element,
+    input_element,
+    interface_source,
+    rng_element,
+    serial_element,
+    sound_element,
+    tpm_element,
+    video_element,
+    watchdog_element,
+)
 
 
 # -- disks -------------------------------------------------------------------------------
-def disk_element(
-    target: str,
-    bus: str,
-    *,
-    device: str = "disk",
-    path: str = "",
-    pool: str = "",
-    volume: str = "",
-    format: str = "",
-    cache: str = "",
-    readonly: bool = False,
-    shareable: bool = False,
-) -> etree._Element:
-    """A disk from a path (file or /dev block device), a pool volume, or nothing (an
-    empty CD-ROM drive)."""
-    if volume:
-        kind = "volume"
-    elif path.startswith("/dev/"):
-        kind = "block"
-    else:
-        kind = "file"
-    disk = etree.Element("disk", type=kind, device=device)
-    driver = E(disk, "driver", name="qemu")
-    if format:
-        driver.set("type", format)
-    if cache and cache != "default":
-        driver.set("cache", cache)
-    if volume:
-        E(disk, "source", pool=pool, volume=volume)
-    elif path:
-        E(disk, "source", {"dev" if kind == "block" else "file": path})
-    E(disk, "target", dev=target, bus=bus)
-    if readonly or device == "cdrom":
-        E(disk, "readonly")
-    if shareable:
-        E(disk, "shareable")
-    return disk
-
-
 def set_media(disk: etree._Element, path: str) -> None:
     """Put `path` into a CD-ROM or floppy element, or empty it ("": eject)."""
     source = disk.find("source")
@@ -102,15 +49,12 @@ def set_media(disk: etree._Element, path: str) -> None:
 
 # -- network interfaces ------------------------------------------------------------------
 def set_nic_source(nic: etree._Element, kind: str, source: str, mode: str = "bridge") -> None:
-    if kind not in NIC_KINDS:
-        raise BadAnswer(f"unknown interface type {kind!r} (one of {', '.join(NIC_KINDS)})")
+    """Point an existing interface elsewhere: a network, a bridge, or macvtap."""
     if not source:
         raise BadAnswer(f"a {kind} interface needs a source")
-    nic.set("type", kind)
+    new = interface_source(kind, source, mode)
+    nic.set("type", "direct" if kind in ("macvtap", "direct") else kind)
     old = nic.find("source")
-    attrs = {"network": {"network": source}, "bridge": {"bridge": source}}
-    attrs["direct"] = {"dev": source, "mode": mode}
-    new = etree.Element("source", attrs[kind])
     if old is not None:
         old.addprevious(new)
         nic.remove(old)
@@ -120,25 +64,6 @@ def set_nic_source(nic: etree._Element, kind: str, source: str, mode: str = "bri
             mac.addnext(new)
         else:
             nic.insert(0, new)
-
-
-def nic_element(
-    kind: str,
-    source: str,
-    *,
-    model: str = "virtio",
-    mac: str = "",
-    mode: str = "bridge",
-    link_up: bool = True,
-) -> etree._Element:
-    nic = etree.Element("interface", type=kind)
-    E(nic, "mac", address=mac or random_mac())
-    set_nic_source(nic, kind, source, mode)
-    if model:
-        E(nic, "model", type=model)
-    if not link_up:
-        E(nic, "link", state="down")
-    return nic
 
 
 # -- other devices -----------------------------------------------------------------------
@@ -159,87 +84,51 @@ class DeviceKind:
 
 
 def _serial(a: Mapping[str, str]) -> etree._Element:
-    dev = etree.Element("serial", type="pty")
-    E(dev, "target", port=a.get("port", "0") or "0")
-    return dev
+    return serial_element(int(a.get("port") or 0))
 
 
 def _console(a: Mapping[str, str]) -> etree._Element:
-    dev = etree.Element("console", type="pty")
-    E(dev, "target", type=a.get("target", "virtio") or "virtio")
-    return dev
+    return console_element(a.get("target") or "virtio")
 
 
 def _channel(a: Mapping[str, str]) -> etree._Element:
-    if a.get("purpose", "guest agent") == "spice":
-        dev = etree.Element("channel", type="spicevmc")
-        E(dev, "target", type="virtio", name="com.redhat.spice.0")
-        return dev
-    dev = etree.Element("channel", type="unix")
-    E(dev, "target", type="virtio", name="org.qemu.guest_agent.0")
-    return dev
+    return channel_element(SPICE_AGENT if a.get("purpose") == "spice" else GUEST_AGENT)
 
 
 def _graphics(a: Mapping[str, str]) -> etree._Element:
-    dev = etree.Element("graphics", type=a.get("type", "vnc") or "vnc", autoport="yes")
-    listen = a.get("listen", "127.0.0.1") or "127.0.0.1"
-    E(dev, "listen", type="address", address=listen)
-    return dev
+    return graphics_element(a.get("type") or "vnc", listen=a.get("listen") or "127.0.0.1")
 
 
 def _video(a: Mapping[str, str]) -> etree._Element:
-    dev = etree.Element("video")
-    E(dev, "model", type=a.get("model", "virtio") or "virtio", heads="1", primary="yes")
-    return dev
+    return video_element(a.get("model") or "virtio")
 
 
 def _sound(a: Mapping[str, str]) -> etree._Element:
-    return etree.Element("sound", model=a.get("model", "ich9") or "ich9")
+    return sound_element(a.get("model") or "ich9")
 
 
 def _watchdog(a: Mapping[str, str]) -> etree._Element:
-    model = a.get("model", "i6300esb") or "i6300esb"
-    return etree.Element("watchdog", model=model, action=a.get("action", "reset") or "reset")
+    return watchdog_element(a.get("model") or "i6300esb", a.get("action") or "reset")
 
 
 def _rng(a: Mapping[str, str]) -> etree._Element:
-    dev = etree.Element("rng", model="virtio")
-    E(dev, "backend", model="random").text = a.get("source", "/dev/urandom") or "/dev/urandom"
-    return dev
+    return rng_element(source=a.get("source") or "/dev/urandom")
 
 
 def _tpm(a: Mapping[str, str]) -> etree._Element:
-    dev = etree.Element("tpm", model=a.get("model", "tpm-crb") or "tpm-crb")
-    E(dev, "backend", type="emulator", version="2.0")
-    return dev
+    return tpm_element(a.get("model") or "tpm-crb")
 
 
 def _input(a: Mapping[str, str]) -> etree._Element:
-    return etree.Element(
-        "input", type=a.get("type", "tablet") or "tablet", bus=a.get("bus", "usb") or "usb"
-    )
+    return input_element(a.get("type") or "tablet", a.get("bus") or "usb")
 
 
 def _controller(a: Mapping[str, str]) -> etree._Element:
-    kind = a.get("type", "scsi") or "scsi"
-    dev = etree.Element("controller", type=kind)
-    model = a.get("model", "")
-    if model and model != "default":
-        dev.set("model", model)
-    return dev
+    return controller_element(a.get("type") or "scsi", model=a.get("model", ""))
 
 
 def _filesystem(a: Mapping[str, str]) -> etree._Element:
-    source, tag = a.get("source", ""), a.get("tag", "")
-    if not source.startswith("/"):
-        raise BadAnswer("a filesystem share needs the host directory (an absolute path)")
-    if not tag:
-        raise BadAnswer("a filesystem share needs a mount tag (what the guest mounts)")
-    dev = etree.Element("filesystem", type="mount", accessmode="passthrough")
-    E(dev, "driver", type="virtiofs")
-    E(dev, "source", dir=source)
-    E(dev, "target", dir=tag)
-    return dev
+    return filesystem_element(a.get("source", ""), a.get("tag", ""))
 
 
 ADDABLE: dict[str, DeviceKind] = {
@@ -346,41 +235,3 @@ def device_element(kind: str, answers: Mapping[str, str]) -> etree._Element:
             wanted = answers.get(answer.name)
             raise BadAnswer(f"{answer.label}: {wanted!r} is not one of {', '.join(answer.choices)}")
     return found.build({a.name: answers.get(a.name, a.default) for a in found.answers})
-
-
-# -- host devices ------------------------------------------------------------------------
-def pci_hostdev_element(address: str) -> etree._Element:
-    """<hostdev> for the PCI device at 0000:03:00.0 (libvirt detaches it from its host
-    driver when the guest starts and gives it back after: managed)."""
-    try:
-        domain, bus, rest = address.split(":")
-        slot, function = rest.split(".")
-        numbers = [int(x, 16) for x in (domain, bus, slot, function)]
-    except ValueError:
-        raise BadAnswer(f"{address!r} is not a PCI address (like 0000:03:00.0)") from None
-    dev = etree.Element("hostdev", mode="subsystem", type="pci", managed="yes")
-    source = E(dev, "source")
-    E(
-        source,
-        "address",
-        domain=f"0x{numbers[0]:04x}",
-        bus=f"0x{numbers[1]:02x}",
-        slot=f"0x{numbers[2]:02x}",
-        function=f"0x{numbers[3]:x}",
-    )
-    return dev
-
-
-def usb_hostdev_element(vendor_id: str, product_id: str, address: str = "") -> etree._Element:
-    """<hostdev> for a USB device by its ids, and its bus/device address when known
-    (two identical devices are told apart only by it)."""
-    if not vendor_id or not product_id:
-        raise BadAnswer("a USB device needs its vendor and product ids")
-    dev = etree.Element("hostdev", mode="subsystem", type="usb", managed="yes")
-    source = E(dev, "source")
-    E(source, "vendor", id=vendor_id)
-    E(source, "product", id=product_id)
-    if address:
-        bus, _, number = address.partition(":")
-        E(source, "address", bus=str(int(bus)), device=str(int(number)))
-    return dev

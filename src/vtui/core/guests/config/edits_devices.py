@@ -11,8 +11,6 @@ from lxml import etree
 from vtui.core.guests.config import calls
 from vtui.core.guests.config.device_xml import (
     device_element,
-    pci_hostdev_element,
-    usb_hostdev_element,
 )
 from vtui.core.guests.config.model import GuestConfig
 from vtui.core.guests.config.parse import parse_root
@@ -31,6 +29,7 @@ from vtui.core.guests.config.plan import (
     remove,
 )
 from vtui.core.guests.config.whole import define_plan
+from vtui.core.guests.devices import pci_hostdev_element, usb_hostdev_element
 from vtui.core.host import HostDevice
 
 # What QEMU can plug into (and out of) a running guest; the rest waits for a restart.

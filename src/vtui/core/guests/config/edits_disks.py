@@ -11,9 +11,6 @@ from lxml import etree
 
 from vtui.core.guests.config import calls, storage_links
 from vtui.core.guests.config.device_xml import (
-    CACHE_MODES,
-    disk_element,
-    next_target,
     set_media,
 )
 from vtui.core.guests.config.model import DiskView, GuestConfig
@@ -35,6 +32,7 @@ from vtui.core.guests.config.plan import (
 )
 from vtui.core.guests.config.whole import define_plan
 from vtui.core.guests.config.words import human_bytes
+from vtui.core.guests.devices import CACHE_MODES, disk_element, next_target
 from vtui.core.host import Host
 
 HOTPLUG_BUSES = ("virtio", "scsi", "usb")

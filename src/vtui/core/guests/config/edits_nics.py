@@ -7,9 +7,6 @@ from lxml import etree
 
 from vtui.core.guests.config import calls
 from vtui.core.guests.config.device_xml import (
-    MACVTAP_MODES,
-    nic_element,
-    random_mac,
     set_nic_source,
 )
 from vtui.core.guests.config.model import GuestConfig, NicView
@@ -28,18 +25,17 @@ from vtui.core.guests.config.plan import (
     remove,
 )
 from vtui.core.guests.config.whole import define_plan
+from vtui.core.guests.devices import MACVTAP_MODES, interface_element
+from vtui.core.guests.macs import mac_problem, normal_mac, random_mac
 
 MODEL_NOT_LIVE = "QEMU cannot change a NIC's model while the guest runs (persistent only)"
-_HEX = set("0123456789abcdef")
 
 
 def _check_mac(mac: str) -> str:
-    parts = mac.lower().split(":")
-    if len(parts) != 6 or any(len(p) != 2 or not set(p) <= _HEX for p in parts):
-        raise BadInput(f"{mac!r} is not a MAC address (like 52:54:00:12:34:56)")
-    if int(parts[0], 16) & 1:
-        raise BadInput(f"{mac} is a multicast address: a NIC needs a unicast one")
-    return mac.lower()
+    problem = mac_problem(mac)
+    if problem:
+        raise BadInput(problem)
+    return normal_mac(mac)
 
 
 def _nic_elem(root: etree._Element, mac: str) -> etree._Element | None:
@@ -97,7 +93,7 @@ def plan_add_nic(
         raise BadInput(f"{config.name} already has an interface with MAC {mac}")
     if kind == "direct" and mode not in MACVTAP_MODES:
         raise BadInput(f"macvtap mode {mode!r} is not one of {', '.join(MACVTAP_MODES)}")
-    xml = element_text(nic_element(kind, source, model=model, mac=mac, mode=mode))
+    xml = element_text(interface_element(kind, source, model=model, mac=mac, mode=mode))
 
     def change(root: etree._Element, _scope: Scope) -> None:
         devices = root.find("devices")

@@ -55,7 +55,6 @@ from vtui.core.guests.create.creation import Created, Progress, create_guest
 from vtui.core.guests.create.domain_caps import DomainCaps, domain_caps
 from vtui.core.guests.create.domain_xml import build_domain, domain_xml, install_xml
 from vtui.core.guests.create.ledger import Made
-from vtui.core.guests.create.macs import mac_problem, random_mac
 from vtui.core.guests.create.models import DeviceModels, device_models
 from vtui.core.guests.create.osinfo import BUILTIN, DEFAULT_OS, OsDatabase, OsInfo, load_os_database
 from vtui.core.guests.create.passwords import sha512_crypt
@@ -63,6 +62,7 @@ from vtui.core.guests.create.plan import CreateRefused, DiskDevice, GuestPlan, N
 from vtui.core.guests.create.planning import plan_guest
 from vtui.core.guests.create.seed_iso import read_seed_iso, seed_iso
 from vtui.core.guests.create.virt_install import virt_install_args, virt_install_line
+from vtui.core.guests.macs import mac_problem, random_mac
 
 __all__ = [
     "BIOS",

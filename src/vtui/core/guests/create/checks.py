@@ -32,7 +32,7 @@ from vtui.core.guests.create.answers import (
 )
 from vtui.core.guests.create.choices import HostChoices
 from vtui.core.guests.create.cloud_init import network_problem, ssh_key_problem
-from vtui.core.guests.create.macs import mac_problem
+from vtui.core.guests.macs import mac_problem
 from vtui.core.units import size
 
 # '/' cannot be in a file name (libvirt keeps <name>.xml); the others are what breaks

@@ -10,7 +10,8 @@ from __future__ import annotations
 from lxml import etree
 
 from vtui.core.guests.create.answers import CUSTOM_CPU, EFI
-from vtui.core.guests.create.devices import (
+from vtui.core.guests.create.plan import INITRD_FILE, KERNEL_FILE, GuestPlan
+from vtui.core.guests.devices import (
     cdrom_element,
     channel_element,
     controller_element,
@@ -23,7 +24,6 @@ from vtui.core.guests.create.devices import (
     serial_console_elements,
     video_element,
 )
-from vtui.core.guests.create.plan import INITRD_FILE, KERNEL_FILE, GuestPlan
 
 LIBOSINFO_NS = "http://libosinfo.org/xmlns/libvirt/domain/1.0"
 
@@ -104,16 +104,16 @@ def _devices(domain: etree._Element, plan: GuestPlan) -> None:
         _text(devices, "emulator", plan.emulator)
     for disk in plan.disks:
         if disk.device == "cdrom":
-            devices.append(cdrom_element(disk.path or None, target=disk.target, bus=disk.bus))
+            devices.append(cdrom_element(disk.target, disk.bus, path=disk.path))
         else:
             devices.append(
                 disk_element(
-                    disk.path,
-                    target=disk.target,
-                    bus=disk.bus,
+                    disk.target,
+                    disk.bus,
+                    path=disk.path,
                     format=disk.format,
                     source_type=disk.source_type,
-                )  # fmt: skip
+                )
             )
     if any(d.bus == "scsi" for d in plan.disks):
         devices.append(controller_element("scsi", model="virtio-scsi"))

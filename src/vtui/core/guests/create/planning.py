@@ -31,7 +31,6 @@ from vtui.core.guests.create.lookups import (
     name_taken,
     pool_volume_names,
 )
-from vtui.core.guests.create.macs import mac_problem, macs_in_use, normal_mac, random_mac
 from vtui.core.guests.create.models import device_models, is_q35, pick_machine
 from vtui.core.guests.create.plan import (
     CreateRefused,
@@ -39,6 +38,7 @@ from vtui.core.guests.create.plan import (
     InterfacePlan,
 )
 from vtui.core.guests.create.storage_plan import plan_space, plan_storage
+from vtui.core.guests.macs import mac_problem, macs_in_use, normal_mac, random_mac
 from vtui.core.host import Host
 from vtui.core.storage import get_pool
 from vtui.core.units import size

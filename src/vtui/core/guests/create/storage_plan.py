@@ -14,7 +14,6 @@ from vtui.core.guests.create.answers import (
     ISO,
     NEW_DISK,
 )
-from vtui.core.guests.create.devices import next_target
 from vtui.core.guests.create.domain_caps import DomainCaps
 from vtui.core.guests.create.draft import SEED_ROOM, Draft, existing_medium
 from vtui.core.guests.create.lookups import (
@@ -30,6 +29,7 @@ from vtui.core.guests.create.plan import (
     DiskDevice,
     NewVolume,
 )
+from vtui.core.guests.devices import next_target
 from vtui.core.units import size
 
 

@@ -1,10 +1,12 @@
-"""MAC addresses for new interfaces: checked when given, generated unique on the host
-otherwise (QEMU's 52:54:00 prefix, like virt-install)."""
+"""MAC addresses for new interfaces (creating a guest, adding a NIC): checked when
+given, generated unique on the host otherwise (QEMU's 52:54:00 prefix, like
+virt-install)."""
 
 from __future__ import annotations
 
 import random
 import re
+from collections.abc import Collection
 
 import libvirt
 
@@ -35,7 +37,7 @@ def normal_mac(text: str) -> str:
     return text.strip().lower().replace("-", ":")
 
 
-def random_mac(taken: set[str], rng: random.Random | None = None) -> str:
+def random_mac(taken: Collection[str] = (), rng: random.Random | None = None) -> str:
     """A 52:54:00:xx:xx:xx address no interface of the host has."""
     rng = rng or random.SystemRandom()
     while True:
