@@ -15,7 +15,7 @@ from vtui.core.fleet import Fleet
 from vtui.core.settings import preferences
 from vtui.core.uri import demo_uri
 from vtui.keymap import load_keymap
-from vtui.screens import fleet as fleet_screen_module
+from vtui.screens.fleet import guest_actions as fleet_screen_module
 from vtui.screens.console import ConsoleScreen, open_console
 
 from .helpers import demo_app, notifications, select, wait_for, wait_loaded

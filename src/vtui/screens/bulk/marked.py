@@ -1,6 +1,6 @@
 """The main screen's keys when guests are marked: each action goes to every marked
 guest through run_bulk_flow (one confirmation, then the results list). Kept apart
-from screens/fleet.py, which only routes its keys here while anything is marked."""
+from the main screen (screens/fleet/), which only routes its keys here while anything is marked."""
 
 from __future__ import annotations
 
