@@ -9,7 +9,7 @@ import asyncio
 import libvirt
 import pytest
 
-from tests.lab.pools import make_pool, remove_pool, volumes_in
+from tests.lab.pools import volumes_in
 from tests.support import guest_on
 from tests.test_snapshots import (
     LabGuest,
@@ -30,7 +30,6 @@ from vtui.core.guests import (
     rename_refusal,
 )
 from vtui.core.guests.layout import parse_layout
-from vtui.core.host import Host
 
 pytestmark = pytest.mark.lab
 MiB = 1024 * 1024
@@ -41,21 +40,6 @@ def disk_image():
     from tests.lab.disks import ensure_disk_guest_image
 
     return ensure_disk_guest_image()
-
-
-@pytest.fixture
-async def host(local_host):
-    h = Host(local_host.uri, name="lab-a")
-    await h.connect()
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-def pool(local_host):
-    name = make_pool(local_host.uri)
-    yield name
-    remove_pool(local_host.uri, name)
 
 
 @pytest.fixture

@@ -51,7 +51,6 @@ from vtui.core.guests.create import (
     seed_iso,
     virt_install_line,
 )
-from vtui.core.host import Host
 from vtui.core.storage import Transfers, create_volume, start_download, start_upload
 
 pytestmark = pytest.mark.lab
@@ -97,21 +96,6 @@ def remove_guests(uri: str, names: list[str]) -> None:
                 dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
 
     libvirt_call(uri, remove)
-
-
-@pytest.fixture
-async def host(local_host):
-    h = Host(local_host.uri, name="lab-a")
-    await h.connect()
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-def pool(local_host):
-    name = make_pool(local_host.uri)
-    yield name
-    remove_pool(local_host.uri, name)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from lxml import etree
 from tests.lab.console import SerialConsole
 from tests.lab.events import ensure_event_loop
 from tests.lab.images import READY_LINE
-from tests.lab.pools import make_pool, remove_pool, volumes_in
+from tests.lab.pools import volumes_in
 from tests.lab.virtio import ensure_virtio_image, virtio_guest_xml
 from vtui.core.errors import VtuiError
 from vtui.core.guests.config import (
@@ -55,21 +55,6 @@ NET_SUBNET = "10.78.201"  # inside the lab host's own network namespace
 def _in_thread(fn, *args):
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(fn, *args).result()
-
-
-@pytest.fixture
-async def host(local_host):
-    h = Host(local_host.uri, name="lab-a")
-    await h.connect()
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-def pool(local_host):
-    name = make_pool(local_host.uri)
-    yield name
-    remove_pool(local_host.uri, name)
 
 
 @pytest.fixture

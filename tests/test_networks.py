@@ -180,26 +180,6 @@ async def host(local_host):
     await h.close()
 
 
-@pytest.fixture
-def lab_networks(local_host):
-    """Names of networks a test makes; destroyed and undefined afterwards."""
-    names: list[str] = []
-    yield names
-    conn = libvirt.open(local_host.uri)
-    try:
-        for name in names:
-            try:
-                net = conn.networkLookupByName(name)
-            except libvirt.libvirtError:
-                continue
-            if net.isActive():
-                net.destroy()
-            if net.isPersistent():
-                net.undefine()
-    finally:
-        conn.close()
-
-
 def virsh(lab_host, *args: str, check: bool = True) -> str:
     return lab_host.exec("virsh", "-q", "-c", "qemu:///system", *args, check=check).stdout
 

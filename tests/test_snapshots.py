@@ -127,14 +127,6 @@ def new_volume(uri: str, pool: str, name: str, fmt: str, capacity: int = 16 * Mi
 
 
 @pytest.fixture
-async def host(local_host):
-    h = Host(local_host.uri, name="lab-a")
-    await h.connect()
-    yield h
-    await h.close()
-
-
-@pytest.fixture
 def disk_guest(local_host, disk_image, request):
     """A shut-off guest with one qcow2 disk (vda), and a LabGuest to drive it; the
     guest, its snapshots and the pool go afterwards."""

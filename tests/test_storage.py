@@ -39,21 +39,6 @@ pytestmark = pytest.mark.lab
 MiB = 1024 * 1024
 
 
-@pytest.fixture
-async def host(local_host):
-    h = Host(local_host.uri, name="lab-a")
-    await h.connect()
-    yield h
-    await h.close()
-
-
-@pytest.fixture
-def pool(local_host):
-    name = make_pool(local_host.uri)
-    yield name
-    remove_pool(local_host.uri, name)
-
-
 def one_line(exc: pytest.ExceptionInfo) -> str:
     text = str(exc.value)
     assert "\n" not in text and "Traceback" not in text

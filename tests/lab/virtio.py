@@ -27,7 +27,10 @@ from .images import INIT_SCRIPT, _busybox, _kernel_package, _publish, cache_dir,
 
 # What a hot-plug test needs the guest to drive; their dependencies come along.
 MODULES = ("virtio_pci", "virtio_blk", "virtio_net", "virtio_balloon")
-LOAD_MODULES = 'for m in $(cat /lib/modules/order); do insmod "/lib/modules/$m.ko"; done\n'
+LOAD_MODULES = (
+    'for m in $(cat /lib/modules/order); do insmod "/lib/modules/$m.ko"; done\n'
+    "mkdir -p /mnt\n"  # where the disk tests mount what they make
+)
 # The modules load right after /sys and /dev are mounted, before the ready line.
 VIRTIO_INIT = INIT_SCRIPT.replace("exec </dev/console", LOAD_MODULES + "exec </dev/console", 1)
 _DEPENDS = re.compile(rb"depends=([^\x00]*)\x00")

@@ -15,8 +15,8 @@ from vtui.core.fleet import Fleet
 from vtui.core.settings import preferences
 from vtui.core.uri import demo_uri
 from vtui.keymap import load_keymap
-from vtui.screens.fleet import guest_actions as fleet_screen_module
 from vtui.screens.console import ConsoleScreen, open_console
+from vtui.screens.fleet import guest_actions as fleet_screen_module
 
 from .helpers import demo_app, notifications, select, wait_for, wait_loaded
 

@@ -65,26 +65,6 @@ def libvirt_networks(uri: str) -> dict[str, bool]:
         conn.close()
 
 
-@pytest.fixture
-def lab_networks(local_host):
-    """Names of networks a test makes; destroyed and undefined afterwards."""
-    names: list[str] = []
-    yield names
-    conn = libvirt.open(local_host.uri)
-    try:
-        for name in names:
-            try:
-                net = conn.networkLookupByName(name)
-            except libvirt.libvirtError:
-                continue
-            if net.isActive():
-                net.destroy()
-            if net.isPersistent():
-                net.undefine()
-    finally:
-        conn.close()
-
-
 async def test_dir_pool_and_volume_from_the_forms_then_deleted(local_host):
     name = unique_name("vtui-ui")
     directory = local_host.dir / "var-lib-libvirt" / name
