@@ -2,9 +2,14 @@
 
     lab         session  Lab with hosts lab["a"] (10.77.0.1) and lab["b"] (10.77.0.2)
     local_host  session  lab["a"], the private local libvirtd for tests without SSH
+    host        function a vtui Host connected to lab["a"] (named "lab-a", not sampling)
+    pool        function a dir pool of lab["a"] made for the test (name), removed after
+    lab_networks function a list to put the names of networks a test makes; removed after
     guest_image session  (kernel, initrd) of the busybox test guest
     make_guest  function make_guest(host, name=None, start=True, paused=False,
-                         busy=False, serial=True) -> name; removed again afterwards
+                         busy=False, serial=True, display=None) -> name; removed
+                         again afterwards (display: "vnc" or "vnc:/socket", see
+                         tests/lab/images.guest_xml)
 
 Tests using these get the `lab` marker automatically (deselect with -m "not lab").
 No libvirt event loop is registered here: the app does that (vtui.core.host.events).
@@ -20,7 +25,7 @@ import pytest
 from tests.lab.hosts import Host, Lab, missing_requirements
 from tests.lab.images import ensure_guest_image, guest_xml
 
-LAB_FIXTURES = {"lab", "local_host", "make_guest"}
+LAB_FIXTURES = {"lab", "local_host", "make_guest", "host", "pool", "lab_networks"}
 
 
 def pytest_collection_modifyitems(items):
@@ -65,10 +70,19 @@ def make_guest(lab, guest_image):
     kernel, initrd = guest_image
     made: list[str] = []
 
-    def define(host: Host, name: str, start: bool, paused: bool, busy: bool, serial: bool):
+    def define(
+        host: Host,
+        name: str,
+        start: bool,
+        paused: bool,
+        busy: bool,
+        serial: bool,
+        display: str | None,
+    ):
         conn = libvirt.open(host.uri)
         try:
-            dom = conn.defineXML(guest_xml(name, kernel, initrd, busy=busy, serial=serial))
+            xml = guest_xml(name, kernel, initrd, busy=busy, serial=serial, display=display)
+            dom = conn.defineXML(xml)
             made.append(name)
             if start or paused:
                 dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED if paused else 0)
@@ -82,10 +96,11 @@ def make_guest(lab, guest_image):
         paused: bool = False,
         busy: bool = False,
         serial: bool = True,
+        display: str | None = None,
     ) -> str:
         host = lab[host] if isinstance(host, str) else host
         name = name or f"vtui-t-{uuid.uuid4().hex[:8]}"
-        _in_thread(define, host, name, start, paused, busy, serial)
+        _in_thread(define, host, name, start, paused, busy, serial, display)
         return name
 
     yield make
@@ -130,3 +145,48 @@ def private_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     return home
+
+
+@pytest.fixture
+async def host(local_host):
+    from vtui.core.host import Host
+
+    h = Host(local_host.uri, name="lab-a")
+    await h.connect()
+    yield h
+    await h.close()
+
+
+@pytest.fixture
+def pool(local_host):
+    from tests.lab.pools import make_pool, remove_pool
+
+    name = make_pool(local_host.uri)
+    yield name
+    remove_pool(local_host.uri, name)
+
+
+@pytest.fixture
+def lab_networks(local_host):
+    """Names of networks a test makes; destroyed and undefined afterwards."""
+    import libvirt
+
+    names: list[str] = []
+    yield names
+
+    def remove() -> None:
+        conn = libvirt.open(local_host.uri)
+        try:
+            for name in names:
+                try:
+                    net = conn.networkLookupByName(name)
+                except libvirt.libvirtError:
+                    continue
+                if net.isActive():
+                    net.destroy()
+                if net.isPersistent():
+                    net.undefine()
+        finally:
+            conn.close()
+
+    _in_thread(remove)

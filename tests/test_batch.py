@@ -106,7 +106,8 @@ def test_list_demo_json_matches_libvirt(capsys):
         conn.close()
     web = next(g for g in doc["guests"] if g["name"] == "web-01")
     assert web["state"] == "running" and web["host"] == "demo"
-    assert web["disk_read_bytes_per_sec"] is not None  # two samples: rates known
+    # the test driver reports no disk or network statistics: unknown (null), never 0
+    assert web["disk_read_bytes_per_sec"] is None and web["net_rx_bytes_per_sec"] is None
     off = next(g for g in doc["guests"] if g["name"] == "gpu-lab")
     assert off["state"] == "shut off" and off["cpu_percent"] is None
     assert off["disk_read_bytes_per_sec"] is None
@@ -341,6 +342,33 @@ def test_hung_host_times_out_without_hanging(silent_socket):
     assert "no answer" in one_error_line(result.stderr)
     assert "web-01" in result.stdout
     assert time.monotonic() - began < 10
+
+
+def test_an_empty_uri_is_no_host_given(capsys):
+    assert main(["list", "-c", ""]) == 2  # not libvirt's default URI
+    assert "no host given" in capsys.readouterr().err
+
+
+def test_migrate_to_the_only_host_given_says_the_guest_is_there(capsys):
+    assert main(["migrate", "web-01", "--demo", "--to", "demo"]) == 1
+    err = capsys.readouterr().err
+    assert "'web-01' is already on demo" in err and "qemu:///system" not in err
+    assert main(["migrate", "no-such", "--demo", "--to", "demo"]) == 1
+    assert "on a host other than the destination demo" in capsys.readouterr().err
+
+
+def test_a_broken_hosts_file_is_said_and_its_good_entries_used(capsys, private_home, tmp_path):
+    hosts = tmp_path / "xdg" / "vtui" / "hosts.toml"
+    hosts.parent.mkdir(parents=True)
+    hosts.write_text(
+        '[[host]]\nname = "demo2"\ntarget = "test:///default"\n\n'
+        '[[host]]\nname = "bad"\ntarget = "test:///default"\ncolour = "red"\n'
+    )
+    assert main(["list", "demo2"]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {hosts}:5:" in err and "colour" in err
+    assert main(["list", "--demo"]) == 0  # whatever hosts the command uses
+    assert "colour" in capsys.readouterr().err
 
 
 def test_cli_entry_point_dispatches_batch_commands():

@@ -77,10 +77,6 @@ def test_syntax_error_names_file_and_line():
         ('[[host]]\nname = "a"\ntarget = "b"\nlibvirt = "user"\n', "system' or 'session"),
         ('[[host]]\nname = "a"\ntarget = "b"\nreadonly = "yes"\n', "'readonly' must be a bool"),
         ('[[host]]\nname = "a"\ntarget = "b"\nport = 22\n', "unknown key 'port'"),
-        (
-            '[[host]]\nname = "a"\ntarget = "b"\n[[host]]\nname = "a"\ntarget = "c"\n',
-            "#2: a host called 'a' already exists",
-        ),
         ("host = 3\n", "must be a list"),
     ],
 )
@@ -91,6 +87,36 @@ def test_bad_entries_are_named(body, message):
     hosts, error = config.load()
     assert hosts == []
     assert message in str(error) and str(path) in str(error)
+
+
+def test_one_bad_entry_keeps_the_good_ones_and_names_its_line():
+    path = config.hosts_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        '[[host]]\nname = "a"\ntarget = "b"\n\n'
+        '[[host]]\nname = "a"\ntarget = "c"\n\n'  # line 5: a duplicate
+        '[[host]]\nname = "x"\ntarget = "y"\nport = 22\n\n'  # line 9: unknown key
+        '[[host]]\nname = "ok"\ntarget = "root@ok"\n'
+    )
+    hosts, error = config.load()
+    assert [h.name for h in hosts] == ["a", "ok"]
+    assert error.problems == [
+        f"{path}:5: [[host]] #2: a host called 'a' already exists",
+        f"{path}:9: [[host]] #3: unknown key 'port'",
+    ]
+    assert str(error).endswith("(and 1 more)")
+    # the good entries can still be changed; the bad ones are left for the user to fix
+    config.remove("ok")
+    assert [h.name for h in config.load()[0]] == ["a"]
+    assert "port = 22" in path.read_text()
+
+
+def test_a_syntax_error_puts_the_line_first(tmp_path):
+    path = config.hosts_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('[[host]]\nname = "a"\ntarget = \n')
+    _hosts, error = config.load()
+    assert str(error).startswith(f"{path}:3: ")
 
 
 # -- targets -----------------------------------------------------------------------------------
@@ -202,3 +228,39 @@ async def test_add_target_and_autoconnect():
     await local.connect()  # (the ssh hosts are made up: never connected here)
     assert local.guests
     await fleet.close()
+
+
+def test_writes_keep_the_users_comments_order_and_spacing():
+    path = config.hosts_path()
+    path.parent.mkdir(parents=True)
+    original = (
+        "# my fleet, edited by hand\n"
+        "\n"
+        "[[host]]\n"
+        'name = "web"     # the front end\n'
+        'target = "root@web1"\n'
+        "\n"
+        "# the database, read-only on purpose\n"
+        "[[host]]\n"
+        'target = "admin@db1"\n'
+        'name = "db"\n'
+        "readonly = true\n"
+    )
+    path.write_text(original)
+    config.add(SavedHost("new", "root@new"))
+    text = path.read_text()
+    assert text.startswith(original)  # nothing before the new entry moved
+    assert text.endswith(
+        '[[host]]\nname = "new"\ntarget = "root@new"\nlibvirt = "system"\n'
+        "readonly = false\nautoconnect = false\n"
+    )
+    config.edit("web", SavedHost("web", "root@web2"))
+    text = path.read_text()
+    assert 'target = "root@web2"\n' in text and "# the front end" in text
+    assert "libvirt" not in text.split("# the database")[0]  # defaults not spelled out
+    config.remove("new")
+    assert path.read_text() == original.replace("root@web1", "root@web2")
+    config.remove("web")
+    config.remove("db")
+    assert path.read_text().startswith("# my fleet, edited by hand\n")
+    assert config.load() == ([], None)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.app import App
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from vtui.core.fleet import Fleet
 from vtui.core.host import HostStatus
@@ -16,6 +16,7 @@ from vtui.core.settings import saved_hosts as config
 from vtui.core.settings.saved_hosts import SavedHost
 from vtui.screens.connections import ConnectionsScreen, HostForm
 from vtui.screens.dialogs import AppAsker, ConfirmScreen, HostKeyScreen, SecretScreen
+from vtui.widgets.row_table import RowTable
 
 
 @pytest.fixture(autouse=True)
@@ -41,8 +42,8 @@ async def until(predicate, pilot, timeout: float = 10.0) -> None:
 
 
 def rows(app: App) -> list[list[str]]:
-    table = app.screen.query_one(DataTable)
-    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    table = app.screen.query_one(RowTable)
+    return [table.cells(key) for key in table.keys]
 
 
 def form_error(app: App) -> str:

@@ -1,4 +1,8 @@
-"""`vtui` entry point: the interactive app, or a batch subcommand."""
+"""`vtui` entry point: the interactive app, or a batch subcommand.
+
+The TUI and the batch commands share one definition of their options (hosts, URIs,
+--demo, --readonly, --ssh-config, --timeout, the log): vtui.batch.parsing.
+"""
 
 from __future__ import annotations
 
@@ -6,46 +10,29 @@ import argparse
 import sys
 
 from vtui import __version__
+from vtui.batch.parsing import (
+    BatchParser,
+    UsageError,
+    add_connection_options,
+    configure_logging,
+    interval_seconds,
+)
 from vtui.core.uri import default_uri, demo_uri
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = BatchParser(  # one-line errors, like the batch commands
         prog="vtui",
         description="Keyboard-driven terminal console for libvirt.",
         epilog="Batch commands: vtui list|top|host|start|shutdown|... --help",
     )
-    parser.add_argument(
-        "hosts",
-        nargs="*",
-        metavar="HOST",
-        help="saved host, ssh target (user@host) or ~/.ssh/config alias",
-    )
-    parser.add_argument(
-        "-c",
-        "--connect",
-        action="append",
-        default=[],
-        metavar="URI",
-        help="libvirt URI to open (repeatable)",
-    )
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="open the shipped demo host (libvirt's test driver, no hypervisor)",
-    )
-    parser.add_argument(
-        "--readonly",
-        "-r",
-        action="store_true",
-        help="open read-only connections; actions are refused",
-    )
+    add_connection_options(parser, positional_hosts=True)
     parser.add_argument(
         "--interval",
-        type=float,
+        type=interval_seconds,
         default=2.0,
         metavar="SECONDS",
-        help="refresh interval (default 2)",
+        help="refresh interval, 0.2 to 3600 (default 2)",
     )
     parser.add_argument("--version", action="version", version=f"vtui {__version__}")
     return parser
@@ -59,6 +46,24 @@ def _batch_commands() -> set[str]:
     return set(BATCH_COMMANDS)
 
 
+def mistyped_command(word: str, commands: set[str], ssh_config: str | None = None) -> str | None:
+    """The batch command `word` is probably a typo of, when it names no host we know
+    (`vtui lst` must not quietly try to SSH to a machine called lst)."""
+    import difflib
+
+    if not word or word.startswith("-") or any(c in word for c in "@:/."):
+        return None  # user@host, host:port, URIs and dotted names are hosts
+    close = difflib.get_close_matches(word, sorted(commands), n=1, cutoff=0.75)
+    if not close:
+        return None
+    from vtui.core.settings import saved_hosts
+    from vtui.core.ssh.aliases import ssh_aliases
+
+    if saved_hosts.find(word, saved_hosts.load()[0]) or word in ssh_aliases(ssh_config):
+        return None
+    return close[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     from vtui.core import gctune
@@ -68,38 +73,64 @@ def main(argv: list[str] | None = None) -> int:
         from vtui.batch import main_and_exit
 
         main_and_exit(argv)
-    args = _parser().parse_args(argv)
-    if args.interval <= 0:
-        print("vtui: --interval must be a positive number of seconds", file=sys.stderr)
+    try:
+        args = _parser().parse_args(argv)
+    except UsageError as exc:
+        print(f"vtui: {exc}", file=sys.stderr)
         return 2
+    for word in args.hosts:
+        typo = mistyped_command(word, _batch_commands(), args.ssh_config)
+        if typo:
+            print(
+                f"vtui: unknown command {word!r}: did you mean '{typo}'? (to reach a host "
+                f"called {word}, write user@{word} or save it with C)",
+                file=sys.stderr,
+            )
+            return 2
+    notes: list[str] = []
+    problem = configure_logging(args)
+    if problem:
+        notes.append(problem)
 
     from vtui.core.errors import VtuiError
     from vtui.core.fleet import Fleet
     from vtui.core.fleet.targets import add_target, autoconnect_hosts
     from vtui.screens.dialogs import AppAsker
 
-    fleet = Fleet(interval=args.interval, readonly=args.readonly)
+    fleet = Fleet(interval=args.interval, readonly=args.readonly, connect_timeout=args.timeout)
     asker = AppAsker()  # host keys and passphrases are asked inside the app, once it runs
     readonly = True if args.readonly else None
-    notes: list[str] = []
     try:
         # -c URIs go through add_target too: qemu+ssh:// then uses our SSH layer
         for target in [*args.connect, *args.hosts]:
-            add_target(fleet, target, readonly=readonly, asker=asker)
+            add_target(fleet, target, readonly=readonly, asker=asker, ssh_config=args.ssh_config)
     except VtuiError as exc:
         print(f"vtui: {exc}", file=sys.stderr)
         return 2
     if args.demo:
         fleet.add(demo_uri(), readonly=readonly)
     if not fleet.hosts:
-        _hosts, errors = autoconnect_hosts(fleet, asker=asker)
-        notes = [str(e) for e in errors]
+        _hosts, errors = autoconnect_hosts(fleet, asker=asker, ssh_config=args.ssh_config)
+        notes += [str(e) for e in errors]
+    else:  # a broken saved-hosts file is said even when no saved host is used now
+        from vtui.core.settings import saved_hosts
+
+        _saved, problem = saved_hosts.load()
+        if problem is not None:
+            notes.append(str(problem))
     if not fleet.hosts:
         fleet.add(default_uri())
 
     from vtui.app import VtuiApp
+    from vtui.core.settings import preferences
+    from vtui.keymap import load_keymap
+    from vtui.screens.peek.terminal import detect_graphics
 
-    app = VtuiApp(fleet, asker=asker, notes=notes)
+    prefs = preferences.load()
+    keymap = load_keymap(prefs)
+    notes += prefs.problems
+    detect_graphics()  # the terminal answers on stdin: ask before the app reads it
+    app = VtuiApp(fleet, asker=asker, notes=notes, keymap=keymap)
     asker.app = app
     app.run()
     return 0

@@ -25,6 +25,9 @@ PROMPT = "/ # "
 # both up ourselves; cttyhack makes the serial port the shell's controlling tty (job
 # control, Ctrl-C), setsid makes the shell a session leader so it can own that tty.
 # The vtui.busy loop runs niced so the shell on the single vCPU stays snappy.
+# With vtui.tty1 (guests with a display) a second shell runs on the first virtual
+# terminal, so keys sent to the guest's keyboard reach a shell; opening tty1 after
+# setsid makes it that shell's controlling tty.
 INIT_SCRIPT = f"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
@@ -35,6 +38,9 @@ exec </dev/console >/dev/console 2>&1
 echo {READY_LINE}
 case " $(cat /proc/cmdline) " in
   *" vtui.busy "*) ( while :; do :; done ) & renice -n 19 -p $! >/dev/null ;;
+esac
+case " $(cat /proc/cmdline) " in
+  *" vtui.tty1 "*) setsid sh -c 'exec sh </dev/tty1 >/dev/tty1 2>&1' & ;;
 esac
 exec setsid cttyhack sh
 """
@@ -155,8 +161,15 @@ def guest_xml(
     busy: bool = False,
     serial: bool = True,
     uuid: str | None = None,
+    display: str | None = None,
+    boot_args: str = "",
 ) -> str:
-    """Minimal direct-kernel-boot TCG domain (nested KVM is unreliable on CI)."""
+    """Minimal direct-kernel-boot TCG domain (nested KVM is unreliable on CI).
+
+    display: None for no screen at all (the default); "vnc" adds a VGA card and VNC
+    graphics listening on 127.0.0.1 (autoport) inside the host; "vnc:/PATH" the same
+    on a unix socket at PATH. Such a guest has its kernel console on tty0 as well as
+    ttyS0 (the serial port stays /dev/console) and a shell on tty1."""
     E = etree.SubElement
     dom = etree.Element("domain", type="qemu")
     E(dom, "name").text = name
@@ -168,7 +181,9 @@ def guest_xml(
     E(os_, "type", arch="x86_64", machine="pc").text = "hvm"
     E(os_, "kernel").text = kernel
     E(os_, "initrd").text = initrd
-    E(os_, "cmdline").text = "console=ttyS0 panic=-1 quiet" + (" vtui.busy" if busy else "")
+    consoles = "console=tty0 console=ttyS0 vtui.tty1" if display else "console=ttyS0"
+    extra = (" vtui.busy" if busy else "") + (f" {boot_args}" if boot_args else "")
+    E(os_, "cmdline").text = f"{consoles} panic=-1 quiet{extra}"
     E(dom, "on_poweroff").text = "destroy"
     E(dom, "on_reboot").text = "restart"
     E(dom, "on_crash").text = "destroy"
@@ -178,5 +193,21 @@ def guest_xml(
     if serial:
         E(E(dev, "serial", type="pty"), "target", port="0")
         E(E(dev, "console", type="pty"), "target", type="serial", port="0")
+    if display:
+        _add_display(dev, display)
     E(dev, "memballoon", model="none")
     return etree.tostring(dom, pretty_print=True, encoding="unicode")
+
+
+def _add_display(devices: etree._Element, display: str) -> None:
+    kind, _, socket = display.partition(":")
+    if kind != "vnc":
+        raise ValueError(f"unknown lab display {display!r} (vnc or vnc:/socket/path)")
+    E = etree.SubElement
+    if socket:
+        graphics = E(devices, "graphics", type="vnc")
+        E(graphics, "listen", type="socket", socket=socket)
+    else:
+        graphics = E(devices, "graphics", type="vnc", autoport="yes", listen="127.0.0.1")
+        E(graphics, "listen", type="address", address="127.0.0.1")
+    E(E(devices, "video"), "model", type="vga", vram="16384", heads="1")

@@ -128,7 +128,7 @@ async def test_delete_with_storage_after_confirmation():
         select(app, "staging-web-01")  # shut off, one disk volume
         await pilot.press("D")
         await wait_for(lambda: isinstance(app.screen, ConfirmScreen), pilot)
-        assert app.screen.option and "/var/lib/libvirt/images/" in app.screen.option
+        assert app.screen.option and "/var/lib/libvirt/images/" in " ".join(app.screen.items)
         await pilot.click("#option")
         await pilot.press("y")
         await wait_for(lambda: "staging-web-01" not in shown_names(app), pilot)
@@ -192,3 +192,24 @@ async def test_collapsed_host_leaves_the_table_and_stops_sampling():
         )
         await pilot.press("space")
         assert not a.paused and app.fleet_screen.table.row_count >= 60
+
+
+async def test_palette_offers_only_what_applies_on_a_read_only_host():
+    app = demo_app(readonly=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_loaded(app, pilot)
+        select(app, "web-01")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert not any(
+            t.startswith(("Migrate", "Console of", "Screen of", "Pause")) for t in titles
+        )
+        assert "Filter guests by state" in titles  # looking around still works
+
+
+async def test_palette_does_not_offer_both_autostart_commands():
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_loaded(app, pilot)
+        select(app, "web-01")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert ("Enable autostart web-01" in titles) != ("Disable autostart web-01" in titles)

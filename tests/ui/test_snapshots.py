@@ -8,14 +8,18 @@ import pytest
 from textual.pilot import Pilot
 
 from vtui.app import VtuiApp
-from vtui.core.migration import MigrationJob, MigrationJobs, MigrationOptions
+from vtui.core.migration import (
+    MigrationJob,
+    MigrationJobs,
+    MigrationOptions,
+    MigrationProgress,
+)
 from vtui.core.settings import saved_hosts
 from vtui.core.settings.saved_hosts import SavedHost
 from vtui.core.uri import demo_uri
 from vtui.screens.connections import ConnectionsScreen, HostForm
 from vtui.screens.console import open_console
 from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen, HostKeyScreen, SecretScreen
-from vtui.screens.host import HostScreen
 from vtui.screens.migration.form import MigrateScreen
 from vtui.screens.migration.jobs import JobsScreen, MigrationProgressScreen
 
@@ -37,7 +41,15 @@ async def loaded(app: VtuiApp, pilot: Pilot, guests: int = 25) -> None:
     await wait_loaded(app, pilot)
     for host in app.fleet.hosts.values():  # no live refresh while the picture is taken
         host.paused = True
+    # The first row, whichever host answered first (the selection stays where it landed).
+    app.fleet_screen.table.select_row(0)
     await pilot.pause(0.2)
+
+
+async def settled(pilot: Pilot) -> None:
+    """Whatever a screen does when it appears (focus, highlight, scroll) is over."""
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.3)
 
 
 @pytest.mark.parametrize("size", [PHONE, (160, 50)], ids=["80x24", "160x50"])
@@ -57,7 +69,7 @@ def snapshot_over_main(snap_compare, make_screen, *, uris: list[str] | None = No
     async def run_before(pilot):
         await loaded(app, pilot)
         await app.push_screen(make_screen(app))
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     return snap_compare(app, terminal_size=PHONE, run_before=run_before)
 
@@ -99,10 +111,6 @@ def test_secret_dialog(snap_compare):
     )
 
 
-def test_host_screen(snap_compare):
-    assert snapshot_over_main(snap_compare, lambda app: HostScreen(app.fleet.hosts["demo"]))
-
-
 def test_connections_screen(snap_compare):
     assert snapshot_over_main(snap_compare, lambda app: ConnectionsScreen(app.fleet))
 
@@ -129,6 +137,20 @@ def test_migration_progress_screen(snap_compare):
         src, dst = app.fleet.hosts["demo"], app.fleet.hosts["demo#2"]
         guest = app.fleet.find_guest("web-01", host="demo")
         job = MigrationJob(1, src, guest, dst, MigrationOptions(), [])  # never launched
+        job.progress = MigrationProgress(  # halfway: a determinate bar draws the same each time
+            phase="copying memory",
+            elapsed=12.0,
+            data_total=4 << 30,
+            data_processed=2 << 30,
+            data_remaining=2 << 30,
+            memory_total=4 << 30,
+            memory_processed=2 << 30,
+            memory_remaining=2 << 30,
+            transfer_bps=170 << 20,
+            iteration=1,
+            expected_downtime_ms=300,
+            eta=12.0,
+        )
         return MigrationProgressScreen(job)
 
     assert snapshot_over_main(snap_compare, progress, uris=[demo_uri(), demo_uri()])
@@ -162,6 +184,6 @@ def test_dialogs_do_not_restyle_each_other(snap_compare):
         app.pop_screen()
         await app.push_screen(migrate_form(app))
         await app.push_screen(ConfirmScreen("Force off web-01", "Like pulling the power cord."))
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=PHONE, run_before=run_before)

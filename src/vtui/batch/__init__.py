@@ -27,6 +27,7 @@ from .parsing import (
     EXIT_UNREACHABLE,
     EXIT_USAGE,
     UsageError,
+    configure_logging,
 )
 
 if TYPE_CHECKING:
@@ -64,6 +65,16 @@ COMMANDS: dict[str, Command] = {
         for name in ACTION_COMMANDS
     },
     "migrate": Command("migrate", "migrate_parser", "run_migrate"),
+    "snapshot": Command("snapshot", "snapshot_parser", "run_snapshot"),
+    "clone": Command("clone", "clone_parser", "run_clone"),
+    "rename": Command("clone", "rename_parser", "run_rename"),
+    "networks": Command("networks", "networks_parser", "run_networks"),
+    "devices": Command("devices", "devices_parser", "run_devices"),
+    "pools": Command("storage", "pools_parser", "run_pools"),
+    "volumes": Command("storage", "volumes_parser", "run_volumes"),
+    "volume": Command("volume", "volume_parser", "run_volume"),
+    "screenshot": Command("screenshot", "screenshot_parser", "run_screenshot"),
+    "create": Command("create", "create_parser", "run_create"),
 }
 BATCH_COMMANDS = frozenset(COMMANDS)
 
@@ -88,6 +99,9 @@ def main(argv: list[str]) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     _warm_up(args)
     try:
+        problem = configure_logging(args)
+        if problem:
+            error_line(f"warning: {problem}")
         code = _run(command, args)
     finally:
         _stop_warm_logins()
@@ -166,10 +180,24 @@ async def _run_and_close(command: Command, args: argparse.Namespace) -> int:
     from .session import close_leftover_sessions
 
     asyncio.get_running_loop().set_exception_handler(_loop_error)
+    _warn_about_saved_hosts()
     try:
         return await command.run(args)
     finally:
         await close_leftover_sessions()
+
+
+def _warn_about_saved_hosts() -> None:
+    """What is wrong in hosts.toml, one line each, whatever the command: a typo there
+    must not go unnoticed until the host it breaks is needed (the good entries are
+    used all the same)."""
+    from vtui.core.settings import saved_hosts
+
+    _hosts, problem = saved_hosts.load()
+    if problem is None:
+        return
+    for line in getattr(problem, "problems", None) or [str(problem)]:
+        error_line(f"warning: {line}")
 
 
 def _run(command: Command, args: argparse.Namespace) -> int:

@@ -174,6 +174,20 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}x"
 
 
+def cpu_ranges(cpus: list[int]) -> str:
+    """' (CPUs 0-7,16-23)' for a NUMA cell's CPU ids; '' when not known."""
+    if not cpus:
+        return ""
+    spans: list[list[int]] = []
+    for cpu in sorted(cpus):
+        if spans and cpu == spans[-1][1] + 1:
+            spans[-1][1] = cpu
+        else:
+            spans.append([cpu, cpu])
+    text = ",".join(f"{a}-{b}" if b > a else str(a) for a, b in spans)
+    return f" (CPUs {text})"
+
+
 def host_lines(rec: dict) -> list[str]:
     """A host's facts as `label  value` lines under its name."""
     version = f"libvirt {rec['libvirt_version']}, {rec['driver']} {rec['hypervisor_version']}"
@@ -194,7 +208,7 @@ def host_lines(rec: dict) -> list[str]:
         memory += f" ({100 * used / total:.0f}%)"
     numa = (
         "; ".join(
-            f"cell {c['id']}: {_gib(c['memory_free_bytes'])} free of "
+            f"cell {c['id']}{cpu_ranges(c['cpus'])}: {_gib(c['memory_free_bytes'])} free of "
             f"{_gib(c['memory_total_bytes'])}"
             for c in rec["numa_cells"]
         )
@@ -208,6 +222,8 @@ def host_lines(rec: dict) -> list[str]:
             f"{'running' if ksm['running'] else 'idle'}, {ksm['pages_shared']} pages "
             f"shared, {ksm['pages_sharing']} sharing, {_gib(ksm['saved_bytes'])} saved"
         )
+        if ksm["pages_to_scan"] is not None and ksm["sleep_millisecs"] is not None:
+            ksm_text += f"; scans {ksm['pages_to_scan']} pages every {ksm['sleep_millisecs']} ms"
     counts = ", ".join(f"{n} {state}" for state, n in rec["guests_by_state"].items())
     guests = f"{rec['guests_total']}" + (f": {counts}" if counts else "")
     commitment = (

@@ -1,5 +1,6 @@
-"""`vtui start|shutdown|reboot|reset|destroy|suspend|resume GUEST`: one action, through
-the same core.actions.run_action the TUI uses.
+"""`vtui start|shutdown|reboot|reset|destroy|suspend|resume GUEST...`: one action, through
+the same core.actions.run_action the TUI uses, on one guest or on several (names and
+patterns, through the core's bulk runner: see many.py).
 
 Like virsh, batch mode asks no confirmation (not even for destroy): the command line
 is the confirmation. It says on stdout what it did.
@@ -8,19 +9,23 @@ is the confirmation. It says on stdout what it did.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from vtui.core.errors import VtuiError
 
+from .many import add_guests_options, single_guest
 from .parsing import add_connection_options, new_parser, positive_float
 
 if TYPE_CHECKING:
+    from vtui.core.guests import BulkResult
     from vtui.core.host import Host
     from vtui.core.model import Guest
 
     from .session import Session
 
-# vtui.core.states' names (that module loads libvirt, which a command's parser must not)
+# vtui.core.states' names (that module loads libvirt, which a command's parser must not:
+# the SSH login starts once the arguments are parsed, before libvirt is loaded)
 RUNNING, PAUSED, SHUTOFF = "running", "paused", "shut off"
 
 # command -> (core action id, what was done, state it leads to (None: cannot be awaited))
@@ -35,14 +40,18 @@ ACTION_COMMANDS: dict[str, tuple[str, str, str | None]] = {
 }
 
 _DESCRIPTIONS = {
-    "start": "Start a shut-off guest.",
-    "shutdown": "Ask a guest to shut down (ACPI); returns at once unless --wait.",
-    "reboot": "Ask a guest to reboot.",
-    "reset": "Reset a guest at once, like the reset button (no clean shutdown).",
-    "destroy": "Force a guest off at once, like pulling the plug. No confirmation.",
-    "suspend": "Pause a running guest (its vCPUs stop; memory stays allocated).",
-    "resume": "Resume a paused guest.",
+    "start": "Start shut-off guests.",
+    "shutdown": "Ask guests to shut down (ACPI); returns at once unless --wait.",
+    "reboot": "Ask guests to reboot.",
+    "reset": "Reset guests at once, like the reset button (no clean shutdown).",
+    "destroy": "Force guests off at once, like pulling the plug. No confirmation.",
+    "suspend": "Pause running guests (their vCPUs stop; memory stays allocated).",
+    "resume": "Resume paused guests.",
 }
+_MANY = (
+    "\n\nSeveral guests and patterns may be given ('web-*' db1): each is done on its own, "
+    "a few at a time per host; each failure is a line on stderr and the status is 1."
+)
 
 
 def add_guest_options(parser: argparse.ArgumentParser) -> None:
@@ -57,9 +66,9 @@ def add_guest_options(parser: argparse.ArgumentParser) -> None:
 
 
 def action_parser(command: str) -> argparse.ArgumentParser:
-    parser = new_parser(command, _DESCRIPTIONS[command])
+    parser = new_parser(command, _DESCRIPTIONS[command] + _MANY)
     parser.set_defaults(command_name=command)
-    add_guest_options(parser)
+    add_guests_options(parser)
     if ACTION_COMMANDS[command][2] is not None:
         parser.add_argument(
             "--wait",
@@ -145,6 +154,9 @@ async def wait_for_state(host: Host, guest: Guest, state: str, seconds: float) -
 async def run_action_command(args: argparse.Namespace) -> int:
     from vtui.core.guests.lifecycle import run_action
 
+    if not single_guest(args):
+        return await _run_on_many(args)
+    args.guest = args.guests[0]
     command = args.command_name
     action_id, done, final_state = ACTION_COMMANDS[command]
     session, host, guest = await open_guest_session(args)
@@ -158,3 +170,47 @@ async def run_action_command(args: argparse.Namespace) -> int:
         return 0
     finally:
         await session.close()
+
+
+async def _run_on_many(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from vtui.core.guests import lifecycle_action, run_bulk
+
+    from .many import open_many, report, select
+
+    command = args.command_name
+    action_id, done, final_state = ACTION_COMMANDS[command]
+    session = await open_many(args)
+    try:
+        selection = select(session, args.guests)
+        action = lifecycle_action(action_id)
+        results = await run_bulk(replace(action, run=_saying(action.run, done)), selection.targets)
+        wait = getattr(args, "wait", None)
+        if wait and final_state is not None:  # all at once: waiting holds no host's threads
+            where = {(t.host.name, t.guest.uuid): t for t in selection.targets}
+
+            async def waited(result: BulkResult) -> BulkResult:
+                if not result.ok:
+                    return result
+                target = where[(result.host, result.uuid)]
+                try:
+                    await wait_for_state(target.host, target.guest, final_state, wait)
+                except VtuiError as exc:
+                    return replace(result, ok=False, message=f"{done}, but {exc.message}")
+                return replace(result, message=f"{done}; now {final_state}")
+
+            results = list(await asyncio.gather(*(waited(r) for r in results)))
+        return report(session, selection, results, args, command)
+    finally:
+        await session.close()
+
+
+def _saying(run, done: str):
+    """The action, answering with the words this command has always printed."""
+
+    async def saying(host: Host, guest: Guest) -> str:
+        await run(host, guest)
+        return done
+
+    return saying

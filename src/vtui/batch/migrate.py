@@ -2,7 +2,8 @@
 same pre-flight checks and job as the TUI), with progress on stderr and the summary
 on stdout. Ctrl-C cancels the migration; the guest keeps running on the source.
 `--dry-run` runs the checks only; `--json` prints the checks (and the outcome) as one
-JSON document (docs/json.md)."""
+JSON document (docs/json.md). Several guests or patterns go through the core's bulk
+runner, at most --parallel at a time."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from typing import TYPE_CHECKING
 from vtui.core import units
 from vtui.core.errors import VtuiError
 
-from .lifecycle import add_guest_options, find_guest
+from .lifecycle import find_guest
+from .many import add_guests_options
 from .output import error_line, print_json
-from .parsing import EXIT_FAILED, EXIT_UNREACHABLE, new_parser, positive_int
+from .parsing import EXIT_FAILED, EXIT_UNREACHABLE, UsageError, new_parser, positive_int
 
 if TYPE_CHECKING:  # (a command's parser loads no host machinery: see batch/__init__.py)
     from vtui.core.fleet import Fleet
@@ -27,11 +29,18 @@ if TYPE_CHECKING:  # (a command's parser loads no host machinery: see batch/__in
     from .session import Session
 
 PROGRESS_EVERY = 1.0  # seconds between progress lines when stderr is not a terminal
+AT_MOST = 2  # migrations at once by default (core/migration/bulk.py's; not imported here:
+# that module loads libvirt, which a command's parser must not)
 
 
 def migrate_parser() -> argparse.ArgumentParser:
-    parser = new_parser("migrate", "Move a guest to another host, with progress on stderr.")
-    add_guest_options(parser)
+    parser = new_parser(
+        "migrate",
+        "Move a guest to another host, with progress on stderr.\n\nSeveral guests and "
+        "patterns may be given ('web-*' db1): they go at most --parallel at a time, each "
+        "failure is a line on stderr and the status is 1.",
+    )
+    add_guests_options(parser, json=False)
     parser.add_argument(
         "--to",
         required=True,
@@ -70,7 +79,15 @@ def migrate_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print the checks and the outcome as one JSON document (see docs/json.md)",
+        help="print the checks and the outcome as one JSON document; with several "
+        "guests, their results (see docs/json.md)",
+    )
+    parser.add_argument(
+        "--parallel",
+        type=positive_int,
+        default=AT_MOST,
+        metavar="N",
+        help=f"several guests: at most N migrations at once (default {AT_MOST})",
     )
     return parser
 
@@ -93,8 +110,8 @@ def migration_fleet(args: argparse.Namespace) -> tuple[Fleet, Host | None, Host]
         dst = add_host_text(fleet, args.to, args)
     if src is not None:
         fleet.hosts = {h.name: h for h in (src, dst)}
-    elif list(fleet.hosts.values()) == [dst]:
-        fleet.add(default_uri())
+    elif not named and list(fleet.hosts.values()) == [dst]:
+        fleet.add(default_uri())  # `vtui migrate web --to b`: from here, like virsh
     finish_fleet(fleet, args)
     return fleet, src, dst
 
@@ -106,8 +123,16 @@ async def find_source_guest(
     from .session import raise_not_found
 
     hosts = [src] if src is not None else [h for h in session.connected if h is not dst]
-    if not hosts:
-        raise_not_found(session, f"no guest called {name!r}")
+    if src is dst or not hosts:
+        # the only host given is the destination: the guest cannot come from there
+        if dst in session.connected and await dst.lookup(name) is not None:
+            raise VtuiError(
+                f"{name!r} is already on {dst.name}: name another destination with --to "
+                "(and its source with -c or --host)"
+            )
+        raise_not_found(
+            session, f"no guest called {name!r} on a host other than the destination {dst.name}"
+        )
     return await find_guest(session, name, hosts)
 
 
@@ -197,11 +222,22 @@ def migrate_document(
     }
 
 
+def _one_guest(args: argparse.Namespace) -> bool:
+    from vtui.core.guests.selection import is_pattern
+
+    return len(args.guests) == 1 and not is_pattern(args.guests[0])
+
+
 async def run_migrate(args: argparse.Namespace) -> int:
     from vtui.core.migration import MigrationJobs, MigrationRefused, failures, preflight
 
     from .session import Session
 
+    if not _one_guest(args):
+        if args.dry_run:
+            raise UsageError("--dry-run checks one guest: name a single guest")
+        return await _migrate_many(args)
+    args.guest = args.guests[0]
     fleet, src, dst = migration_fleet(args)
     session = Session(fleet)
     try:
@@ -295,3 +331,41 @@ async def _follow(
         flush=True,
     )
     return 0
+
+
+async def _migrate_many(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from vtui.core.guests import run_bulk
+    from vtui.core.migration import MigrationJobs, migrate_action
+
+    from .many import report, select
+    from .session import Session
+
+    fleet, src, dst = migration_fleet(args)
+    session = Session(fleet)
+    jobs = MigrationJobs()
+    try:
+        await session.connect()
+        if dst.name in session.failures:
+            return EXIT_UNREACHABLE  # already reported
+        selection = select(session, args.guests)
+        if src is not None:
+            selection.targets = [t for t in selection.targets if t.host is src or t.host is dst]
+        action = migrate_action(
+            dst, at_most=args.parallel, options_for=lambda g: options_of(args, g), jobs=jobs
+        )
+        try:
+            results = await run_bulk(action, selection.targets)
+        except asyncio.CancelledError:  # Ctrl-C: stop the migrations, not just our view
+            for job in jobs.running():
+                error_line(f"{job.title}: cancelling")
+                try:
+                    await job.cancel()
+                    await job.wait()
+                except VtuiError as exc:
+                    error_line(str(exc))
+            raise
+        return report(session, selection, results, args, "migrate")
+    finally:
+        await session.close()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from vtui.core import units
+from vtui.core.cells import cell_width, pad
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,15 +20,13 @@ class Column:
 def table(columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> list[str]:
     """Rows as lines under a header, each column as wide as its widest cell."""
     rows = [list(r) for r in rows]
-    widths = [len(c.header) for c in columns]
+    widths = [cell_width(c.header) for c in columns]  # terminal cells, not characters
     for row in rows:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
+            widths[i] = max(widths[i], cell_width(cell))
     lines = []
     for row in [[c.header for c in columns], *rows]:
-        cells = [
-            cell.rjust(w) if c.right else cell.ljust(w) for c, cell, w in zip(columns, row, widths)
-        ]
+        cells = [pad(cell, w, right=c.right) for c, cell, w in zip(columns, row, widths)]
         lines.append("  ".join(cells).rstrip())
     return lines
 

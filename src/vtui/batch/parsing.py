@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from vtui.core import logs
+from vtui.core.logs import LEVELS
+from vtui.core.settings import paths, preferences
+from vtui.core.timeouts import CONNECT_TIMEOUT
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the operation was attempted and failed (or was refused)
@@ -22,8 +28,9 @@ class UsageError(Exception):
 
 class BatchParser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse would print the usage block and exit
-        command = self.prog.removeprefix("vtui ")
-        raise UsageError(f"{command}: {message} (see '{self.prog} --help')")
+        command = self.prog.removeprefix("vtui").strip()
+        where = f"{command}: " if command else ""
+        raise UsageError(f"{where}{message} (see '{self.prog} --help')")
 
 
 def new_parser(command: str, description: str) -> BatchParser:
@@ -45,6 +52,15 @@ def positive_float(text: str) -> float:
     return value
 
 
+def interval_seconds(text: str) -> float:
+    """A refresh interval: a finite number of seconds, from 0.2 (a host sampled faster
+    than that only costs CPU) to an hour."""
+    value = positive_float(text)
+    if not 0.2 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be between 0.2 and 3600 seconds: {text!r}")
+    return value
+
+
 def non_negative_float(text: str) -> float:
     if text.strip() in ("0", "0.0"):
         return 0.0
@@ -61,8 +77,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def default_timeout() -> float:
+    """--timeout's default: settings.toml's [connection] timeout, else vtui's own."""
+    return preferences.load().connect_timeout or CONNECT_TIMEOUT
+
+
 def add_connection_options(parser: argparse.ArgumentParser, *, positional_hosts: bool) -> None:
-    """How every command picks its hosts; none given means the default URI."""
+    """How every command (and the TUI) picks its hosts, none meaning the default URI;
+    plus the log options, which every command has too."""
     group = parser.add_argument_group("hosts")
     if positional_hosts:
         group.add_argument(
@@ -97,10 +119,34 @@ def add_connection_options(parser: argparse.ArgumentParser, *, positional_hosts:
     group.add_argument(
         "--timeout",
         type=positive_float,
-        default=10.0,
+        default=default_timeout(),
         metavar="SECONDS",
-        help="give up connecting to a host after this long (default 10)",
+        help=f"give up connecting to a host after this long (default {CONNECT_TIMEOUT:g}; "
+        "settings.toml [connection] timeout changes it)",
     )
+    add_logging_options(parser)
+
+
+def add_logging_options(parser: argparse.ArgumentParser) -> None:
+    """Where failures are written in full (the screen or stderr shows one line)."""
+    group = parser.add_argument_group("log")
+    group.add_argument(
+        "--log-level",
+        choices=LEVELS,
+        default="info",
+        help="what goes into the log file (default info)",
+    )
+    group.add_argument(
+        "--log-file",
+        metavar="FILE",
+        type=Path,
+        help=f"the log file (default {paths.log_file()}, rotated)",
+    )
+
+
+def configure_logging(args: argparse.Namespace) -> str | None:
+    """Start the log the options ask for; why it cannot be written, or None."""
+    return logs.configure(args.log_level, args.log_file or paths.log_file())
 
 
 DEFAULT_RATE_WAIT = 1.0

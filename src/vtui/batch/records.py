@@ -26,6 +26,7 @@ GUEST_FIELDS = (
     "memory_bytes",
     "memory_max_bytes",
     "memory_used_bytes",
+    "memory_rss_bytes",
     "cpu_percent",
     "disk_read_bytes_per_sec",
     "disk_write_bytes_per_sec",
@@ -73,6 +74,7 @@ def guest_record(guest: Guest, now: float | None = None) -> dict:
         "memory_bytes": _bytes(guest.memory_kib),
         "memory_max_bytes": _bytes(guest.memory_max_kib or guest.memory_kib),
         "memory_used_bytes": _bytes(guest.memory_used_kib),
+        "memory_rss_bytes": _bytes(guest.memory_rss_kib),
         "cpu_percent": _pct(guest.cpu_pct),
         "disk_read_bytes_per_sec": _rate(guest.disk_rd_bps),
         "disk_write_bytes_per_sec": _rate(guest.disk_wr_bps),
@@ -103,6 +105,11 @@ def host_record(host: Host) -> dict:
             "pages_sharing": facts.ksm.pages_sharing,
             "full_scans": facts.ksm.full_scans,
             "saved_bytes": facts.ksm.saved_bytes,
+            "pages_unshared": facts.ksm.pages_unshared,
+            "pages_volatile": facts.ksm.pages_volatile,
+            "pages_to_scan": facts.ksm.pages_to_scan,
+            "sleep_millisecs": facts.ksm.sleep_millisecs,
+            "merge_across_nodes": facts.ksm.merge_across_nodes,
         }
     return {
         "name": host.name,
@@ -128,6 +135,7 @@ def host_record(host: Host) -> dict:
                 "id": c.id,
                 "memory_total_bytes": _bytes(c.total_kib),
                 "memory_free_bytes": _bytes(c.free_kib),
+                "cpus": list(c.cpus),
             }
             for c in facts.numa
         ],

@@ -56,7 +56,9 @@ def build_fleet(
     `default`) the default URI. Unknown host names raise UsageError."""
     fleet = Fleet(interval=IDLE_INTERVAL, readonly=args.readonly)
     for uri in args.connect:
-        if "+ssh://" in uri:  # (also OpenSSH with our options: never a prompt)
+        # SSH URIs: OpenSSH with our options (never a prompt); an empty one is refused
+        # there ("no host given") instead of meaning libvirt's default URI
+        if "+ssh://" in uri or not uri.strip():
             add_host_text(fleet, uri, args)
         else:
             fleet.add(uri)
@@ -125,6 +127,7 @@ class Session:
         for host in self.fleet.hosts.values():
             host.paused = True  # samples are taken by the command, not on a timer
             host.follow_events = follow_events  # (a refresh after each would delay its end)
+            host.watch_resources = False  # (no command lists pools or networks live)
         failures = await self.fleet.connect_all(inventory=inventory, facts=facts, start=False)
         for exc in failures:
             failed = self.fleet.hosts.get(exc.host or "")

@@ -19,7 +19,8 @@ class Guest:
     vcpus: int = 0
     memory_kib: int = 0  # assigned (balloon current, or the definition)
     memory_max_kib: int = 0
-    memory_used_kib: int | None = None
+    memory_used_kib: int | None = None  # in use inside the guest (balloon), if it says
+    memory_rss_kib: int | None = None  # resident memory of its QEMU process on the host
     cpu_pct: float | None = None
     disk_rd_bps: float | None = None
     disk_wr_bps: float | None = None
@@ -40,6 +41,7 @@ class NumaCell:
     id: int
     total_kib: int
     free_kib: int | None = None
+    cpus: tuple[int, ...] = ()  # the host CPU ids of this cell
 
 
 @dataclass(slots=True)
@@ -51,6 +53,15 @@ class Ksm:
     full_scans: int
     running: bool
     page_size: int = 4096
+    # None where the host's libvirt does not report the value
+    pages_unshared: int | None = None
+    pages_volatile: int | None = None
+    pages_to_scan: int | None = None  # tunable: pages scanned per wake-up
+    sleep_millisecs: int | None = None  # tunable: pause between wake-ups
+    merge_across_nodes: bool | None = None  # tunable: merge pages of different NUMA nodes
+    # True when `running` was read from the host's /sys/kernel/mm/ksm/run; False when it
+    # is guessed from progress (libvirt does not report the run switch)
+    running_known: bool = False
 
     @property
     def saved_bytes(self) -> int:

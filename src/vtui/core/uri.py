@@ -41,3 +41,12 @@ def display_name(uri: str) -> str:
         return "demo" if parts.path.endswith("demo-host.xml") else "test"
     name = socket.gethostname()
     return name if parts.path in ("/system", "") else f"{name}({parts.path.strip('/')})"
+
+
+def test_driver_file_missing(uri: str) -> str | None:
+    """The path of a test:///FILE URI whose file does not exist (None otherwise; the
+    built-in test:///default has no file)."""
+    parts = urlsplit(uri)
+    if parts.scheme != "test" or parts.netloc or parts.path in ("", "/default"):
+        return None
+    return None if os.path.exists(parts.path) else parts.path

@@ -13,7 +13,6 @@ so. While detached, Enter tries again.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import weakref
@@ -23,6 +22,7 @@ from pathlib import Path
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -37,11 +37,13 @@ from vtui.core.guests.console import (
 )
 from vtui.core.host import Change, Host, HostStatus
 from vtui.core.model import Guest
+from vtui.core.settings import paths
+from vtui.failures import ReportsWorkerFailures
 from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen
+from vtui.widgets.keys import bound_keys, key_label
 from vtui.widgets.terminal import ESCAPE_KEY, Terminal
 
 MENU_KEY = "ctrl+backslash"
-KEYS_HINT = "Ctrl+] back · Ctrl+\\ menu"
 _consoles: weakref.WeakKeyDictionary[App, dict[str, ConsoleScreen]] = weakref.WeakKeyDictionary()
 
 
@@ -86,15 +88,12 @@ async def close_console(app: App, screen: ConsoleScreen) -> None:
 
 
 def default_log_path(host: str, guest: str) -> Path:
-    """$XDG_STATE_HOME/vtui/console/HOST_GUEST_DATE.log"""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "state"
-    )
+    """<state dir>/console/HOST_GUEST_DATE.log (~/.local/state/vtui/console on Linux)"""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{host}_{guest}")
-    return Path(base) / "vtui" / "console" / f"{safe}_{time.strftime('%Y%m%d-%H%M%S')}.log"
+    return paths.console_log_dir() / f"{safe}_{time.strftime('%Y%m%d-%H%M%S')}.log"
 
 
-class ConsoleScreen(Screen):
+class ConsoleScreen(ReportsWorkerFailures, Screen):
     CSS_PATH = "console.tcss"
     BINDINGS = [
         Binding(ESCAPE_KEY, "leave", "Back to vtui", id="console.leave"),
@@ -118,7 +117,7 @@ class ConsoleScreen(Screen):
     def compose(self) -> ComposeResult:
         with Horizontal(id="console-header"):
             yield Static(id="console-title")
-            yield Static(KEYS_HINT, id="console-keys")
+            yield Static(id="console-keys")
         yield Terminal(self._typed, reserved_keys=(ESCAPE_KEY, MENU_KEY), id="terminal")
 
     @property
@@ -126,6 +125,21 @@ class ConsoleScreen(Screen):
         return self.query_one(Terminal)
 
     def on_mount(self) -> None:
+        # The keys that leave the guest's screen follow the user's keymap (settings.toml).
+        self.terminal.reserved_keys = {
+            *bound_keys(self.app, "console.leave", ESCAPE_KEY),
+            *bound_keys(self.app, "console.menu", MENU_KEY),
+            *bound_keys(self.app, "console.scroll_back", "shift+pageup"),
+            *bound_keys(self.app, "console.scroll_forward", "shift+pagedown"),
+        }
+        keys = " · ".join(
+            f"{key_label(bound_keys(self.app, binding, default)[0])} {what}"
+            for binding, default, what in (
+                ("console.leave", ESCAPE_KEY, "back"),
+                ("console.menu", MENU_KEY, "menu"),
+            )
+        )
+        self.query_one("#console-keys", Static).update(Content(keys))
         self._source = getattr(self.app, "fleet", None) or self.host
         self._source.subscribe(self._guest_changed)
         self._show_status("connecting")
@@ -140,7 +154,12 @@ class ConsoleScreen(Screen):
         """(Re)attach in a worker; it may ask which device, or whether to take over."""
         if not self.attaching and (self.console is None or not self.console.is_open):
             self.attaching = True
-            self.run_worker(self._attach_console(), group="attach", exit_on_error=False)
+            self.run_worker(
+                self._attach_console(),
+                group="attach",
+                description=f"attach the console of {self.guest_name}",
+                exit_on_error=False,
+            )
 
     async def _attach_console(self) -> None:
         try:
@@ -328,7 +347,11 @@ class ConsoleScreen(Screen):
             "attach": self.attach,
             "send_escape": lambda: self._typed(b"\x1d"),
             "send_menu": lambda: self._typed(b"\x1c"),
-            "close": lambda: self.app.run_worker(close_console(self.app, self)),
+            "close": lambda: self.app.run_worker(
+                close_console(self.app, self),
+                description=f"close the console of {self.guest_name}",
+                exit_on_error=False,
+            ),
         }
 
         def chosen(item: str | None) -> None:
@@ -362,7 +385,7 @@ class ConsoleScreen(Screen):
         device = f" · {self.device}" if self.device else ""
         log = " · logging" if self.log_path else ""
         title = self.query_one("#console-title", Static)
-        title.update(f"{self.guest_name} on {self.host.name}{device} · {status}{log}")
+        title.update(Content(f"{self.guest_name} on {self.host.name}{device} · {status}{log}"))
         title.set_class(status != "attached", "-detached")
 
     async def detach(self) -> None:

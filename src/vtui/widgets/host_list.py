@@ -56,13 +56,29 @@ class HostList(ScrollView, can_focus=True):
     """
     COMPONENT_CLASSES = {"host-list--cursor"}
     BINDINGS = [
-        Binding("up", "move(-1)", show=False),
-        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", "Up", show=False, id="hosts.up"),
+        Binding("down", "move(1)", "Down", show=False, id="hosts.down"),
         Binding("space", "collapse", "Collapse host", id="hosts.collapse"),
         Binding("enter", "open", "Host details", id="hosts.open"),
+        Binding("r", "retry", "Retry", id="hosts.retry"),
+        Binding("x,delete", "remove", "Remove", id="hosts.remove"),
     ]
 
     class Selected(Message):
+        def __init__(self, host: Host):
+            super().__init__()
+            self.host = host
+
+    class Retry(Message):
+        """Connect a failed or disconnected host again, now."""
+
+        def __init__(self, host: Host):
+            super().__init__()
+            self.host = host
+
+    class Remove(Message):
+        """Drop a host from this session (its saved entry, if any, stays)."""
+
         def __init__(self, host: Host):
             super().__init__()
             self.host = host
@@ -92,6 +108,7 @@ class HostList(ScrollView, can_focus=True):
     def action_move(self, delta: int) -> None:
         if self.hosts:
             self.cursor = max(0, min(self.cursor + delta, len(self.hosts) - 1))
+            self.refresh_bindings()
             if self.cursor < self.scroll_y:
                 self.scroll_to(y=self.cursor, animate=False)
             elif self.cursor >= self.scroll_y + self.size.height:
@@ -106,6 +123,21 @@ class HostList(ScrollView, can_focus=True):
         (self.collapsed.add if collapsed else self.collapsed.discard)(host.name)
         self.post_message(self.Collapsed(host, collapsed))
         self.refresh()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "retry":  # only where it can help: shown otherwise it is noise
+            host = self.selected
+            return host is not None and host.status in (HostStatus.FAILED, HostStatus.DISCONNECTED)
+        return True
+
+    def action_retry(self) -> None:
+        if self.selected is not None:
+            self.post_message(self.Retry(self.selected))
+
+    def action_remove(self) -> None:
+        if self.selected is not None:
+            self.post_message(self.Remove(self.selected))
 
     def action_open(self) -> None:
         if self.selected is not None:

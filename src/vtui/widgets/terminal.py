@@ -32,6 +32,8 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from vtui.widgets.keys import GuestKeys
+
 ESCAPE_KEY = "ctrl+right_square_bracket"  # Ctrl+], as virsh console
 SCROLLBACK_LINES = 5000
 FEED_SLICE = 4096  # bytes parsed at once (~15 ms) before other events get a turn
@@ -208,13 +210,19 @@ class _PyteScreen(pyte.Screen):
         super().resize(lines, columns)
 
 
-class Terminal(Widget, can_focus=True):
+class Terminal(GuestKeys, Widget, can_focus=True):
     """A terminal screen fed with bytes; every key but the reserved ones goes to `send`."""
 
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text()
     BINDINGS = [
-        Binding("shift+pageup", "scroll_back", "scroll back", show=False),
-        Binding("shift+pagedown", "scroll_forward", "scroll forward", show=False),
+        Binding("shift+pageup", "scroll_back", "scroll back", show=False, id="console.scroll_back"),
+        Binding(
+            "shift+pagedown",
+            "scroll_forward",
+            "scroll forward",
+            show=False,
+            id="console.scroll_forward",
+        ),
     ]
 
     def __init__(
@@ -229,8 +237,8 @@ class Terminal(Widget, can_focus=True):
     ):
         super().__init__(name=name, id=id, classes=classes)
         self.send = send
-        # keys left to the screen's bindings (escape back to vtui, a menu, ...)
-        self.reserved_keys = {ESCAPE_KEY, "shift+pageup", "shift+pagedown", *reserved_keys}
+        # keys left to the screen's bindings (escape back to vtui, a menu, scrolling)
+        self.reserve_keys({ESCAPE_KEY, "shift+pageup", "shift+pagedown", *reserved_keys})
         self.pyte_screen = _PyteScreen(80, 24, history, self._reply)
         self._stream = pyte.ByteStream(self.pyte_screen)
         self._strips: dict[int, tuple[int, Strip]] = {}  # y -> (cursor x or -1, strip)
@@ -385,13 +393,8 @@ class Terminal(Widget, can_focus=True):
         self._redraw_all()
 
     # -- input --------------------------------------------------------------------------
-    def check_consume_key(self, key: str, character: str | None) -> bool:
-        # Claiming a key hides the app's and screen's bindings for it (even priority
-        # ones like ctrl+q and ctrl+p): Ctrl keys belong to the guest.
-        return key not in self.reserved_keys
-
     async def _on_key(self, event: events.Key) -> None:
-        if event.key in self.reserved_keys:
+        if self.leaves_to_screen(event.key):
             return  # bubbles up to the screen's bindings
         event.stop()
         event.prevent_default()

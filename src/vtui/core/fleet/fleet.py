@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import libvirt
 
 from vtui.core.errors import VtuiError, libvirt_message
-from vtui.core.host import Change, Host, Tunnel
+from vtui.core.host import CONNECT_TIMEOUT, Change, Host, Tunnel
 from vtui.core.listeners import Publisher
 from vtui.core.model import Guest
 from vtui.core.uri import display_name
@@ -19,10 +19,17 @@ DETAILS_WAIT = 3.0  # seconds a host's details wait for the other hosts' rows
 class Fleet(Publisher[Change]):
     """Publishes every Change of every host."""
 
-    def __init__(self, *, interval: float = 2.0, readonly: bool = False):
+    def __init__(
+        self,
+        *,
+        interval: float = 2.0,
+        readonly: bool = False,
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ):
         super().__init__()
         self.interval = interval
         self.readonly = readonly
+        self.connect_timeout = connect_timeout  # for each host, and its SSH tunnel
         self.hosts: dict[str, Host] = {}
 
     def add(
@@ -43,6 +50,7 @@ class Fleet(Publisher[Change]):
             uri,
             name=label,
             interval=self.interval,
+            connect_timeout=self.connect_timeout,
             tunnel=tunnel,
             readonly=self.readonly if readonly is None else readonly,
         )
@@ -120,6 +128,15 @@ class Fleet(Publisher[Change]):
             host.error = f"cannot read the host's facts: {libvirt_message(exc)}"
             host.publish(Change(host, host_changed=True, error=host.error))
         return None
+
+    async def remove(self, name: str) -> None:
+        """Forget a host: close it and drop it (and its guests) from the fleet."""
+        host = self.hosts.pop(name, None)
+        if host is None:
+            return
+        host.unsubscribe(self.publish)
+        await host.close()
+        self.publish(Change(host, removed=set(host.guests), host_changed=True))
 
     async def close(self) -> None:
         await asyncio.gather(*(h.close() for h in self.hosts.values()), return_exceptions=True)

@@ -152,11 +152,11 @@ def add_target(
         if openssh:
             from vtui.core.fleet.openssh import OpenSshRoute
 
-            tunnel = OpenSshRoute(target)
+            tunnel = OpenSshRoute(target, timeout=fleet.connect_timeout)
         else:
             from vtui.core.ssh.tunnel import SshTunnel  # asyncssh: only when a host needs it
 
-            tunnel = SshTunnel(target, asker)
+            tunnel = SshTunnel(target, asker, timeout=fleet.connect_timeout)
     return fleet.add(spec.uri, name=spec.name, readonly=ro, tunnel=tunnel)
 
 

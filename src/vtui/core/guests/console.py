@@ -22,6 +22,7 @@ import libvirt
 from lxml import etree
 
 from vtui.core.errors import VtuiError, libvirt_message
+from vtui.core.guests.definition import read_definition
 from vtui.core.host import Host
 from vtui.core.host.events import ensure_event_loop
 
@@ -99,25 +100,7 @@ def parse_console_devices(xml: str | bytes) -> list[ConsoleDevice]:
 
 async def devices(host: Host, uuid: str) -> list[ConsoleDevice]:
     """The guest's serial/console devices, read from its live (or inactive) XML."""
-    conn = host.require_conn()
-
-    def read(conn: libvirt.virConnect) -> str:
-        return conn.lookupByUUIDString(uuid).XMLDesc(0)
-
-    try:
-        xml = await host.call(read, conn)
-    except libvirt.libvirtError as exc:
-        raise VtuiError(
-            f"cannot read the definition: {libvirt_message(exc)}",
-            host=host.name,
-            guest=_guest_name(host, uuid),
-        ) from None
-    return parse_console_devices(xml)
-
-
-def _guest_name(host: Host, uuid: str) -> str:
-    guest = host.guests.get(uuid)
-    return guest.name if guest is not None else uuid
+    return await read_definition(host, uuid, parse_console_devices)
 
 
 class GuestConsole:
@@ -149,7 +132,7 @@ class GuestConsole:
 
     @property
     def guest_name(self) -> str:
-        return _guest_name(self.host, self.uuid)
+        return self.host.guest_name(self.uuid)
 
     @property
     def is_open(self) -> bool:

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import deque
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import libvirt
 
@@ -18,10 +19,11 @@ from vtui.core.errors import VtuiError, libvirt_message
 from vtui.core.host import details, uptime
 from vtui.core.host import facts as hostfacts
 from vtui.core.host.events import ensure_event_loop
-from vtui.core.host.link import HostLink
+from vtui.core.host.history import CpuHistoryView, GuestHistory
+from vtui.core.host.link import WORKERS, HostLink
+from vtui.core.host.resource_events import ResourceEvents
 from vtui.core.host.sampler import (
     HISTORY,
-    CpuHistory,
     Sampler,
     bulk_stats,
     read_flags,
@@ -31,11 +33,19 @@ from vtui.core.host.sampler import (
 from vtui.core.host.state import Change, HostStatus, Tunnel
 from vtui.core.model import Guest, HostFacts
 from vtui.core.states import EVENT_STATE, event_name, state_name
-from vtui.core.uri import display_name
+from vtui.core.timeouts import CONNECT_TIMEOUT
+from vtui.core.uri import display_name, test_driver_file_missing
 
 FLAGS_EVERY = 60.0  # seconds between re-reads of persistent/autostart/managed-save flags
 KEEPALIVE = (5, 3)  # seconds between probes, missed probes before the link is dead
 SLOW_FACTS_EVERY = 5  # samples between reads of NUMA free memory and KSM
+
+
+def memory_percent(facts: HostFacts | None) -> float:
+    """How full the host's memory is, in percent (0 when not known)."""
+    if facts is None or facts.memory_used_kib is None or not facts.memory_total_kib:
+        return 0.0
+    return min(100.0 * facts.memory_used_kib / facts.memory_total_kib, 100.0)
 
 
 class Host(HostLink):
@@ -46,10 +56,13 @@ class Host(HostLink):
         name: str | None = None,
         readonly: bool = False,
         interval: float = 2.0,
-        connect_timeout: float = 15.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
         tunnel: Tunnel | None = None,
     ):
-        super().__init__(name or display_name(uri), tunnel)
+        # libvirt's test driver runs inside this process and is not safe under concurrent
+        # calls (seen crashing the process): one thread for it, so calls take turns
+        workers = 1 if urlsplit(uri).scheme == "test" else WORKERS
+        super().__init__(name or display_name(uri), tunnel, workers)
         self.uri = uri  # what the user asked for (shown); the tunnel may open another
         self.readonly = readonly
         self.interval = interval
@@ -57,15 +70,20 @@ class Host(HostLink):
         self.guests: dict[str, Guest] = {}
         self.facts: HostFacts | None = None
         self.cpu_history: deque[float] = deque(maxlen=HISTORY)
+        self.memory_history: deque[float] = deque(maxlen=HISTORY)  # % of memory in use
         self.last_sample_at: float | None = None  # wall clock of the last good sample
         self.sample_seconds = 0.0  # how long the last sample took
         self.paused = False  # a hidden view may stop the sampler
         self.follow_events = True  # False: a command that does not wait ignores events
-        self._sampler = Sampler(self.name)
+        self._sampler = Sampler(self.name, interval)
         self._probe = hostfacts.HostProbe()
         self._flags_dirty = True
         self._flags_at = 0.0
         self._samples = 0
+        self.resource_events = ResourceEvents(self)  # pool/network/nodedev events
+        # False: their callbacks are not registered (four round trips a command that
+        # lists nothing of the kind has no use for)
+        self.watch_resources = True
         self._details: set[asyncio.Task] = set()  # info and start times being filled in
         # A sample and the facts read one after the other, never at once (host numbers
         # beside the bulk call crashed libvirt's in-process test driver).
@@ -79,7 +97,8 @@ class Host(HostLink):
         rows, published at once. Then, with `facts`, read what the host is (hostname,
         versions, CPU, NUMA...) and its load: the rows never wait for it. A command
         that needs less asks for less: each read is a round trip to a remote host.
-        What is filled in after the rows (details_known) may still be on its way.
+        Returns with everything read, except in a fleet (details_after set): there
+        what is filled in after the rows (details_known) may still be on its way.
         Raises VtuiError."""
         ensure_event_loop()
         self._loop = asyncio.get_running_loop()
@@ -108,6 +127,10 @@ class Host(HostLink):
                 await self.read_facts()
             except libvirt.libvirtError as exc:
                 self._fail(f"cannot read the host's facts: {libvirt_message(exc)}")
+        if inventory and self.details_after is None:
+            # alone (not in a fleet that shows every host's rows first): return with
+            # everything read, as a caller expects
+            await self.details_known()
 
     async def read_facts(self) -> None:
         """What the host is, and its load now (CPU % needs a second sample)."""
@@ -162,6 +185,9 @@ class Host(HostLink):
             raise
 
     def _open_blocking(self, uri: str) -> None:
+        missing = test_driver_file_missing(uri)
+        if missing:  # else libxml2 prints an "I/O warning" straight onto the terminal
+            raise VtuiError(f"cannot connect to {uri}: no such file {missing}")
         opener = libvirt.openReadOnly if self.readonly else libvirt.open
         conn = opener(uri)
         try:
@@ -177,8 +203,14 @@ class Host(HostLink):
                 None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle_thread, None
             )
         ]
+        if self.watch_resources:
+            self.resource_events.register(conn)
         self.conn = conn
         self._flags_dirty = True
+
+    def _close_blocking(self, conn: libvirt.virConnect) -> None:
+        self.resource_events.deregister(conn)
+        super()._close_blocking(conn)
 
     async def _relinked(self) -> None:
         self._sampler.reset_rates()  # the counters moved on while we were away
@@ -211,8 +243,13 @@ class Host(HostLink):
 
     # -- sampling -----------------------------------------------------------------------
     @property
-    def guest_cpu_history(self) -> dict[str, CpuHistory]:
-        return self._sampler.history
+    def guest_cpu_history(self) -> CpuHistoryView:
+        """The last HISTORY CPU samples of each running guest (uuid -> list)."""
+        return CpuHistoryView(self._sampler.history, HISTORY)
+
+    def guest_history(self, uuid: str) -> GuestHistory | None:
+        """The running guest's last ten minutes (None when stopped or not seen yet)."""
+        return self._sampler.history.get(uuid)
 
     async def sample(self) -> Change:
         """One refresh: the bulk stats call plus the host's own numbers."""
@@ -285,6 +322,7 @@ class Host(HostLink):
             self._apply_flags(flags, change)
             self._flags_dirty = False
         self.cpu_history.append((self.facts.cpu_pct if self.facts else None) or 0.0)
+        self.memory_history.append(memory_percent(self.facts))
         self.last_sample_at = time.time()
         return change
 
@@ -307,10 +345,15 @@ class Host(HostLink):
     # -- lifecycle events -----------------------------------------------------------------
     def _on_lifecycle_thread(self, _conn, dom, event, detail, _opaque) -> None:
         # libvirt's event thread: no RPC here, only hand over to the asyncio loop
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return  # the program is ending: an event still in flight has nobody to tell
+        try:
+            loop.call_soon_threadsafe(
                 self._on_lifecycle, dom.UUIDString(), dom.name(), event, detail
             )
+        except RuntimeError:
+            pass  # the loop closed between the check and the call
 
     def _on_lifecycle(self, uuid: str, name: str, event: int, detail: int) -> None:
         if self.status is not HostStatus.CONNECTED or not self.follow_events:
@@ -392,6 +435,11 @@ class Host(HostLink):
         Sampler.apply_info(guest, info)
         self.guests[uuid] = guest
         return guest
+
+    def guest_name(self, uuid: str) -> str:
+        """The name of the guest with this UUID as last seen, else the UUID itself."""
+        guest = self.guests.get(uuid)
+        return guest.name if guest is not None else uuid
 
     def find(self, name_or_uuid: str) -> Guest | None:
         guest = self.guests.get(name_or_uuid)

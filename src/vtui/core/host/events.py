@@ -2,7 +2,7 @@
 
 libvirt needs an event implementation for keepalive, domain events and console
 streams, registered once per process before the first connection opens. We run the
-default implementation on its own thread (see DESIGN.md): libvirt updates its
+default implementation on its own thread (docs/architecture.md, "Threads"): libvirt updates its
 handle watches from whichever thread makes an RPC, and asyncio loops are not
 thread-safe, so libvirtaio on Textual's loop plus worker threads would race.
 Callbacks running on this thread must only hand work to an asyncio loop.

@@ -42,12 +42,13 @@ def read_static(conn: libvirt.virConnect) -> HostFacts:
     facts.kvm = bool(caps.xpath("guest/arch/domain[@type='kvm']"))
     for cell in caps.iterfind("host/topology/cells/cell"):
         mem = cell.find("memory")
-        kib = _kib(mem) if mem is not None else 0
-        facts.numa.append(NumaCell(id=int(cell.get("id", "0")), total_kib=kib))
+        kib = memory_kib(mem) if mem is not None else 0
+        cpus = tuple(int(c.get("id", "0")) for c in cell.iterfind("cpus/cpu"))
+        facts.numa.append(NumaCell(id=int(cell.get("id", "0")), total_kib=kib, cpus=cpus))
     return facts
 
 
-def _kib(elem) -> int:
+def memory_kib(elem) -> int:
     value = int(elem.text or 0)
     unit = (elem.get("unit") or "KiB").lower()
     scale = {
@@ -124,7 +125,9 @@ class HostProbe:
         stats = self._call(conn, "getMemoryStats", libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS)
         if stats is None:  # drivers without memory stats still know the free memory
             free = self._call(conn, "getFreeMemory")
-            return None if free is None else max(total_kib - free // 1024, 0)
+            # 0 free bytes is what a driver that does not know says (the test driver):
+            # "unknown", not "100% used"
+            return None if not free else max(total_kib - free // 1024, 0)
         reclaimable = stats.get("free", 0) + stats.get("buffers", 0) + stats.get("cached", 0)
         return max(stats.get("total", total_kib) - reclaimable, 0)
 
@@ -143,12 +146,23 @@ class HostProbe:
             return None, "not available (this host's driver does not report it)"
         if "shm_pages_shared" not in params:
             return None, "not available on this host"
-        scans = params.get("shm_full_scans", 0)
-        ksm = Ksm(
-            pages_shared=params.get("shm_pages_shared", 0),
-            pages_sharing=params.get("shm_pages_sharing", 0),
-            full_scans=scans,
-            running=bool(params.get("shm_pages_sharing", 0))
-            or (last is not None and scans > last.full_scans),
-        )
+        ksm = ksm_from_params(params)
+        ksm.running = ksm.running or (last is not None and ksm.full_scans > last.full_scans)
         return ksm, ""
+
+
+def ksm_from_params(params: dict) -> Ksm:
+    """KSM as virNodeGetMemoryParameters reports it (`params` has shm_pages_shared).
+    `running` is a guess here: pages are being shared (see Ksm.running_known)."""
+    merge = params.get("shm_merge_across_nodes")
+    return Ksm(
+        pages_shared=params.get("shm_pages_shared", 0),
+        pages_sharing=params.get("shm_pages_sharing", 0),
+        full_scans=params.get("shm_full_scans", 0),
+        running=bool(params.get("shm_pages_sharing", 0)),
+        pages_unshared=params.get("shm_pages_unshared"),
+        pages_volatile=params.get("shm_pages_volatile"),
+        pages_to_scan=params.get("shm_pages_to_scan"),
+        sleep_millisecs=params.get("shm_sleep_millisecs"),
+        merge_across_nodes=None if merge is None else bool(merge),
+    )

@@ -39,7 +39,7 @@ def _reason(exc: BaseException) -> str:
 
 
 class HostLink(Publisher[Change], abc.ABC):
-    def __init__(self, name: str, tunnel: Tunnel | None) -> None:
+    def __init__(self, name: str, tunnel: Tunnel | None, workers: int = WORKERS) -> None:
         super().__init__()
         self.name = name
         self.tunnel = tunnel
@@ -47,7 +47,7 @@ class HostLink(Publisher[Change], abc.ABC):
         self.error = ""
         self.conn: libvirt.virConnect | None = None
         self.guests: dict[str, Any] = {}  # Host narrows this to its Guests
-        self._executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=f"virt-{name}")
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"virt-{name}")
         self._inflight: set[Future] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._poller: asyncio.Task | None = None

@@ -28,7 +28,10 @@ class _Param(ctypes.Structure):
 
 def _load() -> tuple[Any, Any, Any] | None:
     try:
-        lib = ctypes.CDLL(ctypes.util.find_library("virt") or "libvirt.so.0")
+        try:  # the soname libvirt-python itself is linked against (no ldconfig run)
+            lib = ctypes.CDLL("libvirt.so.0")
+        except OSError:
+            lib = ctypes.CDLL(ctypes.util.find_library("virt") or "libvirt.so")
         pointer = ctypes.pythonapi.PyCapsule_GetPointer
         pointer.restype = ctypes.c_void_p
         pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import libvirt
 import libvirtmod
 
+from vtui.core.host.history import GuestHistory, samples_for
 from vtui.core.host.stats import (
     STATS_FLAGS,
     STATS_GROUPS,
@@ -24,29 +25,7 @@ from vtui.core.host.stats import (
 )
 from vtui.core.model import Guest
 
-HISTORY = 60  # samples of CPU history kept per guest and host
-
-
-class CpuHistory:
-    """A guest's last HISTORY CPU percentages, to half a percent, a byte each: a deque
-    of floats costs ten times that, for each of 10,000 guests."""
-
-    __slots__ = ("_points",)
-
-    def __init__(self) -> None:
-        self._points = bytearray()
-
-    def append(self, percent: float) -> None:
-        points = self._points
-        if len(points) >= HISTORY:
-            del points[0]
-        points.append(min(max(round(percent * 2), 0), 200))
-
-    def __iter__(self):
-        return (point / 2 for point in self._points)
-
-    def __len__(self) -> int:
-        return len(self._points)
+HISTORY = 60  # samples of CPU history the main screen shows per guest and host
 
 
 def row_values(g: Guest) -> tuple:
@@ -81,9 +60,11 @@ class SampleResult:
 
 
 class Sampler:
-    def __init__(self, host_name: str):
+    def __init__(self, host_name: str, interval: float = 2.0):
         self.host_name = host_name
-        self.history: dict[str, CpuHistory] = {}
+        # running guests' recent numbers (a stopped guest's are dropped)
+        self.history: dict[str, GuestHistory] = {}
+        self.history_samples = samples_for(interval)
         self._counters: dict[str, Counters] = {}
         # uuid -> (the last record's values, whether it was already an identical repeat).
         # Its values only: a record's keys are new strings in every reply, and keeping
@@ -135,7 +116,12 @@ class Sampler:
                     continue
                 last = last_records(uuid)
                 if last is not None and last[1] and last[0] == tuple(rec.values()):
-                    continue  # nothing moved since a sample that already showed "no change"
+                    # nothing moved since a sample that already showed "no change" (a
+                    # paused guest's graph still gets its point for this sample)
+                    history = self.history.get(uuid)
+                    if history is not None:
+                        history.append(guest)
+                    continue
                 if self.update(guest, rec, began):
                     result.changed.add(uuid)
         finally:
@@ -150,8 +136,9 @@ class Sampler:
         before = row_values(guest)
         last, values = self._last.get(uuid), tuple(rec.values())
         self._last[uuid] = (values, last is not None and last[0] == values)
-        if self.event_since(uuid, began):
+        if self.event_since(uuid, began) and guest.state:
             # the event that arrived meanwhile knows the state better than this record
+            # (unless the guest is new: a "defined" event says no state at all)
             state, reason = guest.state, guest.reason
             apply_record(guest, rec)
             guest.state, guest.reason = state, reason
@@ -163,10 +150,12 @@ class Sampler:
         if not guest.active:
             guest.started_at = None
             self._counters.pop(uuid, None)
-        history = self.history.get(uuid)
-        if history is None:
-            history = self.history[uuid] = CpuHistory()
-        history.append(guest.cpu_pct or 0.0)
+            self.history.pop(uuid, None)
+        else:
+            history = self.history.get(uuid)
+            if history is None:
+                history = self.history[uuid] = GuestHistory(self.history_samples)
+            history.append(guest)
         return before != row_values(guest)
 
     @staticmethod

@@ -42,3 +42,6 @@ class Change:
     host_changed: bool = False
     event: str = ""  # e.g. "web-01 started"
     error: str = ""  # one line, for the user
+    # (kind, name) of pools, networks and node devices that changed: kind is "pool",
+    # "network" or "nodedev" (see core/host/resource_events.py)
+    resources: set[tuple[str, str]] = field(default_factory=set)

@@ -28,19 +28,22 @@ STATS_FLAGS = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT
 
 @dataclass(slots=True)
 class Counters:
-    """Monotonic counters of one guest at one instant (monotonic clock seconds)."""
+    """Monotonic counters of one guest at one instant (monotonic clock seconds); None
+    where the driver reports nothing (unknown is not zero)."""
 
     at: float
     cpu_ns: int | None
-    rd_bytes: int
-    wr_bytes: int
-    rx_bytes: int
-    tx_bytes: int
+    rd_bytes: int | None
+    wr_bytes: int | None
+    rx_bytes: int | None
+    tx_bytes: int | None
 
 
-def _sum(record: dict, prefix: str, count_key: str, suffix: str) -> int:
+def _sum(record: dict, prefix: str, count_key: str, suffix: str) -> int | None:
+    if count_key not in record:
+        return None  # the driver has no such statistics (libvirt's test driver)
     total = 0
-    for i in range(record.get(count_key, 0)):
+    for i in range(record[count_key]):
         total += record.get(f"{prefix}.{i}.{suffix}", 0)
     return total
 
@@ -72,14 +75,14 @@ def apply_record(guest: Guest, record: dict) -> None:
         guest.memory_kib = record["balloon.current"]
     if "balloon.maximum" in record:
         guest.memory_max_kib = record["balloon.maximum"]
-    # Used = what the guest itself reports in use; else the QEMU process's resident set.
+    # Used is what the guest itself reports in use (its balloon driver), nothing else:
+    # the QEMU process's resident set includes QEMU's own overhead, so it is kept apart.
     avail, unused = record.get("balloon.available"), record.get("balloon.unused")
     if avail is not None and unused is not None:
         guest.memory_used_kib = max(avail - unused, 0)
-    elif "balloon.rss" in record:
-        guest.memory_used_kib = record["balloon.rss"]
-    elif not guest.active:
+    else:
         guest.memory_used_kib = None
+    guest.memory_rss_kib = record.get("balloon.rss") if guest.active else None
 
 
 def apply_rates(guest: Guest, new: Counters, old: Counters | None) -> None:

@@ -1,5 +1,6 @@
 """Live and offline migration: options, pre-flight checks, jobs with progress."""
 
+from vtui.core.migration.bulk import default_options, migrate_action
 from vtui.core.migration.checks import FAIL, PASS, WARN, Check, failures, preflight
 from vtui.core.migration.jobs import (
     MigrationJob,
@@ -40,7 +41,9 @@ __all__ = [
     "MigrationRefused",
     "MigrationSummary",
     "default_jobs",
+    "default_options",
     "failures",
+    "migrate_action",
     "migration_stream_uri",
     "peer_uri",
     "preflight",

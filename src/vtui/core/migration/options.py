@@ -3,8 +3,10 @@ Nothing here talks to libvirt."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import libvirt
 
@@ -37,6 +39,13 @@ class MigrationOptions:
             out.append("bandwidth must be a positive number of MiB/s")
         if self.max_downtime_ms is not None and self.max_downtime_ms <= 0:
             out.append("maximum downtime must be a positive number of ms")
+        if self.migration_uri and not valid_migration_address(self.migration_uri):
+            out.append(
+                "the migration address must be a host name, an IP address or a URI such as "
+                "tcp://10.0.0.2:49152"
+            )
+        if self.dest_uri and not valid_peer_uri(self.dest_uri):
+            out.append("the destination URI must be a libvirt URI such as qemu+ssh://host/system")
         if self.tunnelled and not self.peer_to_peer:
             out.append("tunnelled migration needs peer-to-peer")
         if self.tunnelled and self.migration_uri:
@@ -111,6 +120,49 @@ class MigrationOptions:
             if on:
                 words.append(word)
         return ", ".join(words)
+
+
+_HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+_LIBVIRT_SCHEME = re.compile(r"^[a-z][a-z0-9]*(?:\+[a-z0-9]+)?$")
+
+
+def _host_ok(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return bool(_HOSTNAME.match(host))
+
+
+def _split(uri: str) -> SplitResult | None:
+    """The URI's parts, or None when it has white space or a port that is no port."""
+    if any(c.isspace() for c in uri):
+        return None
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return None
+    return parts
+
+
+def valid_migration_address(address: str) -> bool:
+    """A host, an IP address, or tcp:// / rdma:// URI to one (what QEMU's migration
+    stream is pointed at); never anything a shell or libvirt would read more into."""
+    parts = _split(migration_stream_uri(address))
+    if parts is None or parts.scheme not in ("tcp", "rdma"):
+        return False
+    return not (parts.path or parts.query or parts.fragment) and _host_ok(parts.hostname)
+
+
+def valid_peer_uri(uri: str) -> bool:
+    """A libvirt URI the source daemon can open (peer-to-peer)."""
+    parts = _split(uri)
+    if parts is None or not _LIBVIRT_SCHEME.match(parts.scheme):
+        return False
+    return not parts.netloc or _host_ok(parts.hostname)
 
 
 def migration_stream_uri(address: str) -> str:

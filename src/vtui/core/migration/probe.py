@@ -7,6 +7,7 @@ the guest's files are in it."""
 from __future__ import annotations
 
 import posixpath
+import threading
 import uuid as uuidlib
 
 import libvirt
@@ -15,13 +16,19 @@ from lxml import etree
 from vtui.core.errors import libvirt_message
 
 _NO_PROBE = ("/dev/", "/proc/", "/sys/")  # never list these folders through a pool
+_PROBE_PREFIX = "vtui-probe-"
+# Two migrations checked at once (a bulk migration) probe the same folders, and libvirt
+# refuses a second pool over a folder that has one: probes take turns.
+_PROBE_LOCK = threading.RLock()
 
 
 def pool_at(conn: libvirt.virConnect, directory: str) -> libvirt.virStoragePool | None:
+    """The pool over `directory`, not counting another check's short-lived probe."""
     try:
-        return conn.storagePoolLookupByTargetPath(directory)
+        pool = conn.storagePoolLookupByTargetPath(directory)
     except libvirt.libvirtError:
         return None
+    return None if pool.name().startswith(_PROBE_PREFIX) else pool
 
 
 class PathProbe:
@@ -79,13 +86,17 @@ class PathProbe:
     def _with_pool(self, directory: str, work) -> str:
         """work(pool) on an active pool over `directory`, or a transient one made for
         it and destroyed after; "" or why not ("missing": no such folder)."""
+        with _PROBE_LOCK:
+            return self._with_pool_locked(directory, work)
+
+    def _with_pool_locked(self, directory: str, work) -> str:
         pool = pool_at(self.conn, directory)
         if pool is not None and pool.isActive():
             pool.refresh(0)
             work(pool)
             return ""
         probe = etree.Element("pool", type="dir")
-        etree.SubElement(probe, "name").text = f"vtui-probe-{uuidlib.uuid4().hex[:12]}"
+        etree.SubElement(probe, "name").text = f"{_PROBE_PREFIX}{uuidlib.uuid4().hex[:12]}"
         etree.SubElement(etree.SubElement(probe, "target"), "path").text = directory
         try:
             pool = self.conn.storagePoolCreateXML(etree.tostring(probe, encoding="unicode"), 0)

@@ -1,6 +1,6 @@
-"""Saved hosts, kept in a small TOML file under the XDG config dir.
+"""Saved hosts, kept in a small TOML file in vtui's config dir (settings/paths.py):
 
-    $XDG_CONFIG_HOME/vtui/hosts.toml   (default ~/.config/vtui/hosts.toml)
+    ~/.config/vtui/hosts.toml   (Linux; $XDG_CONFIG_HOME is honoured)
 
     [[host]]
     name = "web1"
@@ -9,19 +9,31 @@
     readonly = false
     autoconnect = true
 
-A broken file never stops the app: `load` returns no hosts plus a VtuiError naming
-the file and line, and every write refuses to replace a file it could not read.
+A broken file never stops vtui. A bad entry (a duplicate name, an unknown key, a wrong
+type) is named with its line and skipped; the good ones are used. A file that is not
+TOML at all gives no hosts and an error naming the line, and is never overwritten.
+Writes change only the entry concerned (settings/toml_edit.py): the user's comments,
+order and spacing survive an add, edit or remove from the connections screen.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vtui.core.errors import VtuiError
+from vtui.core.settings import paths
+
+if TYPE_CHECKING:
+    from tomlkit.items import Table
+
+# (tomlkit and toml_edit are imported where the file is changed: every batch command
+# reads the file, and tomlkit alone costs it 30 ms)
 
 LIBVIRT_PATHS = ("system", "session")
 
@@ -35,73 +47,109 @@ class SavedHost:
     autoconnect: bool = False
 
 
-def config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "vtui"
+DEFAULTS = SavedHost(name="", target="")
+
+
+FIELDS = ("name", "target", "libvirt", "readonly", "autoconnect")
+HEADER = "# vtui saved hosts: edit here or with the connections screen (key C)\n"
 
 
 def hosts_path() -> Path:
-    return config_dir() / "hosts.toml"
+    return paths.hosts_file()
 
 
 # -- reading -----------------------------------------------------------------------------
+class SavedHostsProblems(VtuiError):
+    """The entries of hosts.toml that were skipped, each 'FILE:LINE: what is wrong'."""
+
+    def __init__(self, problems: list[str]):
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(problems[0] + more)
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    index: int  # position among the file's [[host]] tables
+    host: SavedHost | None  # None: skipped
+    problem: str = ""
+
+
 def load(path: Path | None = None) -> tuple[list[SavedHost], VtuiError | None]:
-    """The saved hosts, or ([], error) when the file is unreadable or malformed.
-    A missing file is simply no saved hosts."""
-    path = path or hosts_path()
+    """The good saved hosts, and what is wrong with the file (None if nothing). A
+    missing file is simply no saved hosts."""
+    entries, error = _read(path or hosts_path())
+    hosts = [e.host for e in entries if e.host is not None]
+    problems = [e.problem for e in entries if e.problem]
+    if error is None and problems:
+        error = SavedHostsProblems(problems)
+    return hosts, error
+
+
+def _read(path: Path) -> tuple[list[_Entry], VtuiError | None]:
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError:
         return [], None
-    except tomllib.TOMLDecodeError as exc:  # its message says "(at line N, column M)"
-        return [], VtuiError(f"{path}: {exc}")
+    except tomllib.TOMLDecodeError as exc:
+        return [], VtuiError(f"{path}:{_line_of(exc)}: {exc}")
     except (OSError, UnicodeDecodeError) as exc:
         return [], VtuiError(f"cannot read {path}: {exc}")
-    try:
-        return _hosts_from(data, path), None
-    except VtuiError as exc:
-        return [], exc
-
-
-def _hosts_from(data: dict, path: Path) -> list[SavedHost]:
-    entries = data.get("host", [])
-    if not isinstance(entries, list):
-        raise VtuiError(f"{path}: 'host' must be a list of [[host]] tables")
-    hosts: list[SavedHost] = []
-    for number, entry in enumerate(entries, 1):
-        where = f"{path}: [[host]] #{number}"
-        if not isinstance(entry, dict):
-            raise VtuiError(f"{where}: not a table")
-        unknown = set(entry) - {"name", "target", "libvirt", "readonly", "autoconnect"}
-        if unknown:
-            raise VtuiError(f"{where}: unknown key {sorted(unknown)[0]!r}")
-        values = {}
-        for key, kind in (
-            ("name", str),
-            ("target", str),
-            ("libvirt", str),
-            ("readonly", bool),
-            ("autoconnect", bool),
-        ):
-            if key in entry:
-                if not isinstance(entry[key], kind):
-                    raise VtuiError(f"{where}: {key!r} must be a {kind.__name__}")
-                values[key] = entry[key]
-        if "name" not in values or "target" not in values:
-            raise VtuiError(f"{where}: needs both 'name' and 'target'")
-        host = SavedHost(**values)
+    tables = data.get("host", [])
+    if not isinstance(tables, list):
+        return [], VtuiError(f"{path}: 'host' must be a list of [[host]] tables")
+    lines = _header_lines(text)
+    entries: list[_Entry] = []
+    names: set[str] = set()
+    for index, table in enumerate(tables):
+        line = lines[index] if index < len(lines) else 0
+        where = (
+            f"{path}:{line}: [[host]] #{index + 1}" if line else f"{path}: [[host]] #{index + 1}"
+        )
         try:
-            validate(host, hosts)
+            host = _host_of(table)
+            _check_fields(host)
+            if host.name in names:
+                raise VtuiError(f"a host called {host.name!r} already exists")
         except VtuiError as exc:
-            raise VtuiError(f"{where}: {exc.message}") from None
-        hosts.append(host)
-    return hosts
+            entries.append(_Entry(index, None, f"{where}: {exc.message}"))
+            continue
+        names.add(host.name)
+        entries.append(_Entry(index, host))
+    return entries, None
 
 
-def validate(host: SavedHost, existing: list[SavedHost], *, old_name: str | None = None) -> None:
-    """Check one saved host against the others; one-line VtuiError if wrong.
-    (The target's syntax is checked by targets.validate_saved, which calls this.)"""
+def _line_of(exc: tomllib.TOMLDecodeError) -> int:
+    found = re.search(r"at line (\d+)", str(exc))
+    return int(found[1]) if found else 0
+
+
+def _header_lines(text: str) -> list[int]:
+    """Line numbers of the [[host]] headers, for messages."""
+    header = re.compile(r"^\s*\[\[\s*[\"']?host[\"']?\s*\]\]")
+    return [n for n, line in enumerate(text.splitlines(), 1) if header.match(line)]
+
+
+def _host_of(table: object) -> SavedHost:
+    if not isinstance(table, dict):
+        raise VtuiError("not a table")
+    unknown = set(table) - set(FIELDS)
+    if unknown:
+        raise VtuiError(f"unknown key {sorted(unknown)[0]!r}")
+    values = {}
+    for field in fields(SavedHost):
+        if field.name in table:
+            kind = bool if field.type == "bool" else str
+            if not isinstance(table[field.name], kind):
+                raise VtuiError(f"{field.name!r} must be a {kind.__name__}")
+            values[field.name] = table[field.name]
+    if "name" not in values or "target" not in values:
+        raise VtuiError("needs both 'name' and 'target'")
+    return SavedHost(**values)
+
+
+def _check_fields(host: SavedHost) -> None:
     if not host.name.strip():
         raise VtuiError("the name is empty")
     if host.name != host.name.strip():
@@ -110,16 +158,20 @@ def validate(host: SavedHost, existing: list[SavedHost], *, old_name: str | None
         raise VtuiError("the target is empty")
     if host.libvirt not in LIBVIRT_PATHS:
         raise VtuiError(f"libvirt must be 'system' or 'session', not {host.libvirt!r}")
+
+
+def validate(host: SavedHost, existing: list[SavedHost], *, old_name: str | None = None) -> None:
+    """Check one saved host against the others; one-line VtuiError if wrong.
+    (The target's syntax is checked by targets.validate_saved, which calls this.)"""
+    _check_fields(host)
     if any(h.name == host.name for h in existing if h.name != old_name):
         raise VtuiError(f"a host called {host.name!r} already exists")
 
 
 # -- writing -------------------------------------------------------------------------------
-def save(hosts: list[SavedHost], path: Path | None = None) -> None:
+def _write_atomically(path: Path, text: str) -> None:
     """Replace the file atomically (a crash never leaves half a file)."""
-    path = path or hosts_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = render(hosts)
     fd, tmp = tempfile.mkstemp(prefix=".hosts-", suffix=".toml", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -130,75 +182,80 @@ def save(hosts: list[SavedHost], path: Path | None = None) -> None:
         raise
 
 
-def render(hosts: list[SavedHost]) -> str:
-    lines = ["# vtui saved hosts: edit here or with the connections screen (key C)", ""]
+def _table(host: SavedHost) -> Table:
+    import tomlkit
+
+    table = tomlkit.table()
+    for key in FIELDS:
+        table.add(key, getattr(host, key))
+    return table
+
+
+class _Editing:
+    """The file open for one change: its good hosts, where each is in the file."""
+
+    def __init__(self, path: Path | None):
+        self.path = path or hosts_path()
+        entries, error = _read(self.path)
+        if error is not None:
+            raise VtuiError(f"not changing a file that has errors; fix it first: {error.message}")
+        self.entries = entries
+        self.hosts = [e.host for e in entries if e.host is not None]
+        from vtui.core.settings.toml_edit import ArrayOfTables
+
+        text = self.path.read_text(encoding="utf-8") if self.path.exists() else HEADER
+        self.tables = ArrayOfTables(text, "host")
+
+    def index_of(self, name: str) -> int:
+        for entry in self.entries:
+            if entry.host is not None and entry.host.name == name:
+                return entry.index
+        raise VtuiError(f"no saved host called {name!r}")
+
+    def write(self) -> None:
+        _write_atomically(self.path, self.tables.text())
+
+
+def save(hosts: list[SavedHost], path: Path | None = None) -> None:
+    """Make the file hold exactly `hosts`, in order, keeping its comments at the top."""
+    editing = _Editing(path)
+    for index in reversed(range(len(editing.tables.spans))):
+        editing.tables.remove(index)
     for host in hosts:
-        lines += [
-            "[[host]]",
-            f"name = {_toml_string(host.name)}",
-            f"target = {_toml_string(host.target)}",
-            f"libvirt = {_toml_string(host.libvirt)}",
-            f"readonly = {_toml_bool(host.readonly)}",
-            f"autoconnect = {_toml_bool(host.autoconnect)}",
-            "",
-        ]
-    return "\n".join(lines)
-
-
-def _toml_bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _toml_string(value: str) -> str:
-    """A TOML basic string: quotes, backslashes and control characters escaped."""
-    out = []
-    for ch in value:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def _load_for_change(path: Path | None) -> list[SavedHost]:
-    hosts, error = load(path)
-    if error is not None:
-        raise VtuiError(f"not changing a file that has errors; fix it first: {error.message}")
-    return hosts
+        editing.tables.append(_table(host))
+    editing.write()
 
 
 def add(host: SavedHost, path: Path | None = None) -> list[SavedHost]:
-    hosts = _load_for_change(path)
-    validate(host, hosts)
-    hosts.append(host)
-    save(hosts, path)
-    return hosts
+    editing = _Editing(path)
+    validate(host, editing.hosts)
+    editing.tables.append(_table(host))
+    editing.write()
+    return [*editing.hosts, host]
 
 
 def edit(old_name: str, host: SavedHost, path: Path | None = None) -> list[SavedHost]:
-    hosts = _load_for_change(path)
-    index = _index_of(hosts, old_name)
-    validate(host, hosts, old_name=old_name)
-    hosts[index] = host
-    save(hosts, path)
-    return hosts
+    editing = _Editing(path)
+    index = editing.index_of(old_name)
+    validate(host, editing.hosts, old_name=old_name)
+
+    def change(table: Table) -> None:
+        for key in FIELDS:
+            value = getattr(host, key)
+            if key in table or value != getattr(DEFAULTS, key):
+                table[key] = value  # replaced in place: a comment on the line stays
+
+    editing.tables.edit(index, change)
+    editing.write()
+    return [host if h.name == old_name else h for h in editing.hosts]
 
 
 def remove(name: str, path: Path | None = None) -> list[SavedHost]:
-    hosts = _load_for_change(path)
-    del hosts[_index_of(hosts, name)]
-    save(hosts, path)
-    return hosts
+    editing = _Editing(path)
+    editing.tables.remove(editing.index_of(name))
+    editing.write()
+    return [h for h in editing.hosts if h.name != name]
 
 
 def find(name: str, hosts: list[SavedHost]) -> SavedHost | None:
     return next((h for h in hosts if h.name == name), None)
-
-
-def _index_of(hosts: list[SavedHost], name: str) -> int:
-    for i, h in enumerate(hosts):
-        if h.name == name:
-            return i
-    raise VtuiError(f"no saved host called {name!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from vtui.core.errors import VtuiError
@@ -46,8 +47,10 @@ class HostForm(Dialog[SavedHost | None]):
             yield Static("Name", classes="label")
             yield Input(h.name, placeholder="web1", id="name")
             yield Static("SSH target", classes="label")
-            yield Input(
-                h.target, placeholder="user@host[:port], ssh alias, or libvirt URI", id="target"
+            yield Input(h.target, placeholder="root@server", id="target")
+            yield Static(
+                "user@host[:port], an alias from ~/.ssh/config, or a libvirt URI",
+                classes="dialog-hint",
             )
             yield Static("libvirt", classes="label")
             with Horizontal(id="form-options"):
@@ -87,7 +90,7 @@ class HostForm(Dialog[SavedHost | None]):
         self.dismiss(host)
 
     def show_error(self, message: str) -> None:
-        self.query_one("#form-error", Static).update(message)
+        self.query_one("#form-error", Static).update(Content(message))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
@@ -17,13 +18,23 @@ from vtui.core.host import Host, HostStatus
 from vtui.core.settings import saved_hosts as config
 from vtui.core.settings.saved_hosts import SavedHost
 from vtui.core.ssh.target import Asker
+from vtui.failures import ReportsWorkerFailures
 from vtui.screens.connections.form import HostForm
 from vtui.screens.dialogs import AppAsker, ConfirmScreen
+from vtui.widgets.row_table import RowTable, TableColumn
 
 BUSY = (HostStatus.CONNECTED, HostStatus.CONNECTING, HostStatus.DISCONNECTED)
+COLUMNS = (
+    TableColumn("name", "Name", 18),
+    TableColumn("target", "Target", 24),
+    TableColumn("libvirt", "libvirt", 7),
+    TableColumn("ro", "RO", 3),
+    TableColumn("auto", "Auto", 4),
+    TableColumn("status", "Status", 10),  # and the rest of the line
+)
 
 
-class ConnectionsScreen(Screen):
+class ConnectionsScreen(ReportsWorkerFailures, Screen):
     """The saved hosts and whether each is in the fleet right now."""
 
     CSS_PATH = "connections.tcss"
@@ -47,50 +58,44 @@ class ConnectionsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static("Saved hosts", id="connections-title")
-        yield DataTable(cursor_type="row", zebra_stripes=True, id="saved-hosts")
+        yield RowTable(COLUMNS, id="saved-hosts")
         yield Static("", id="connections-status")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label, key in (
-            ("Name", "name"),
-            ("Target", "target"),
-            ("libvirt", "libvirt"),
-            ("RO", "ro"),
-            ("Auto", "auto"),
-            ("Status", "status"),
-        ):
-            table.add_column(label, key=key)
         self.reload()
         self.set_interval(1.0, self.refresh_status)
-        table.focus()
+        self.query_one(RowTable).focus()
 
     # -- the list -------------------------------------------------------------------------
+    def cells(self, h: SavedHost) -> list[str]:
+        """One row, taken literally; each column has a fixed width, so a 300-character
+        name cannot push the other columns off the screen."""
+        return [
+            h.name,
+            h.target,
+            h.libvirt,
+            "yes" if h.readonly else "",
+            "yes" if h.autoconnect else "",
+            self.status_of(h.name),
+        ]
+
     def reload(self, select: str | None = None) -> None:
         self.saved, self.error = config.load()
-        table = self.query_one(DataTable)
+        table = self.query_one(RowTable)
         current = select or self.selected_name()
-        table.clear()
-        for h in self.saved:
-            table.add_row(
-                h.name,
-                h.target,
-                h.libvirt,
-                "yes" if h.readonly else "",
-                "yes" if h.autoconnect else "",
-                self.status_of(h.name),
-                key=h.name,
-            )
-        names = [h.name for h in self.saved]
-        if current in names:
-            table.move_cursor(row=names.index(current))
+        table.set_rows((h.name, self.cells(h)) for h in self.saved)
+        self._select(current)
         if self.error is not None:
             self.say(str(self.error), error=True)
         elif not self.saved:
             self.say(f"No saved hosts yet: press a to add one ({config.hosts_path()})")
         else:
             self.say("")
+
+    def _select(self, name: str | None) -> None:
+        if name is not None:
+            self.query_one(RowTable).select(name)
 
     def status_of(self, name: str) -> str:
         host = self.fleet.hosts.get(name)
@@ -99,24 +104,22 @@ class ConnectionsScreen(Screen):
         return host.status.value + (f": {host.error}" if host.error else "")
 
     def refresh_status(self) -> None:
-        table = self.query_one(DataTable)
-        for h in self.saved:
-            status = self.status_of(h.name)
-            if table.get_cell(h.name, "status") != status:
-                table.update_cell(h.name, "status", status)
+        """Only hosts in the fleet have a status: thousands of saved ones cost nothing."""
+        table = self.query_one(RowTable)
+        saved = {h.name for h in self.saved}
+        for name in self.fleet.hosts:
+            if name in saved:
+                table.set_cell(name, "status", self.status_of(name))
 
     def selected_name(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not self.saved or table.cursor_row is None or table.cursor_row >= len(self.saved):
-            return None
-        return self.saved[table.cursor_row].name
+        return self.query_one(RowTable).cursor_key
 
     def selected(self) -> SavedHost | None:
         return config.find(self.selected_name() or "", self.saved)
 
     def say(self, message: str, *, error: bool = False) -> None:
         status = self.query_one("#connections-status", Static)
-        status.update(message)
+        status.update(Content(message))
         status.set_class(error, "error")
 
     # -- add / edit / remove ---------------------------------------------------------------
@@ -133,15 +136,22 @@ class ConnectionsScreen(Screen):
     def _store(self, old_name: str | None, host: SavedHost | None) -> None:
         if host is None:
             return
+        table = self.query_one(RowTable)
         try:
             if old_name is None:
-                config.add(host)
+                self.saved = config.add(host)
             else:
-                config.edit(old_name, host)
+                self.saved = config.edit(old_name, host)
         except VtuiError as exc:
             self.say(exc.message, error=True)
             return
-        self.reload(select=host.name)
+        if old_name is not None and old_name != host.name:
+            table.set_rows((h.name, self.cells(h)) for h in self.saved)  # renamed in place
+        else:
+            table.set_row(host.name, self.cells(host))
+        self._forget_from_fleet(old_name if old_name != host.name else None)
+        self._select(host.name)
+        self.say(f"saved {host.name}")
 
     def action_remove(self) -> None:
         current = self.selected()
@@ -152,24 +162,37 @@ class ConnectionsScreen(Screen):
             if not result or not result[0]:
                 return
             try:
-                config.remove(current.name)
+                self.saved = config.remove(current.name)
             except VtuiError as exc:
                 self.say(exc.message, error=True)
                 return
-            self.reload()
+            self.query_one(RowTable).remove_row(current.name)
+            self._forget_from_fleet(current.name)
+            self.say(f"removed {current.name}")
 
         self.app.push_screen(
             ConfirmScreen(
                 f"Remove saved host {current.name}?",
                 f"Forgets {current.name} ({current.target}) in {config.hosts_path()}. "
-                "A connected host stays connected until vtui exits.",
+                "If it is connected it stays connected until vtui exits; if it failed, it "
+                "leaves the host list.",
                 yes="Remove",
             ),
             answered,
         )
 
+    def _forget_from_fleet(self, name: str | None) -> None:
+        """A host whose saved entry is gone leaves the fleet unless it is in use."""
+        host = self.fleet.hosts.get(name) if name else None
+        if host is not None and host.status not in BUSY:
+            self.app.run_worker(
+                self.fleet.remove(host.name),
+                description=f"forget {host.name}",
+                exit_on_error=False,
+            )
+
     # -- connect ----------------------------------------------------------------------------
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_row_table_selected(self, event: RowTable.Selected) -> None:
         event.stop()  # Enter on a row
         self.action_connect()
 
@@ -195,7 +218,12 @@ class ConnectionsScreen(Screen):
             return
         self.say(f"connecting to {current.name}...")
         # An app worker: the connection goes on when this screen is closed.
-        self.app.run_worker(self._connect(host), group="connect", exit_on_error=False)
+        self.app.run_worker(
+            self._connect(host),
+            group="connect",
+            description=f"connect to {host.name}",
+            exit_on_error=False,
+        )
 
     async def _connect(self, host: Host) -> None:
         try:

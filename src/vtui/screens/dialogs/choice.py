@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -24,8 +25,8 @@ class ChoiceScreen(Dialog[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield OptionList(*(Option(label, id=cid) for cid, label in self.choices))
+            yield Static(Content(self.title_text), classes="dialog-title")
+            yield OptionList(*(Option(label, id=cid) for cid, label in self.choices), markup=False)
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

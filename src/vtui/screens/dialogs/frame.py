@@ -13,12 +13,28 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from textual.binding import Binding
 from textual.screen import ModalScreen
+
+from vtui.failures import ReportsWorkerFailures
 
 ResultType = TypeVar("ResultType")
 
 
-class Dialog(ModalScreen[ResultType]):
+class Dialog(ReportsWorkerFailures, ModalScreen[ResultType]):
+    # A modal cuts the app's bindings off, so the dialog repeats the app's priority Tab:
+    # focus must move before the next key of a burst (a paste) reaches a field.
+    BINDINGS = [
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="dialog.next"),
+        Binding(
+            "shift+tab",
+            "app.focus_previous",
+            "Previous field",
+            show=False,
+            priority=True,
+            id="dialog.previous",
+        ),
+    ]
     DEFAULT_CSS = """
     Dialog { align: center middle; }
     Dialog > .dialog {

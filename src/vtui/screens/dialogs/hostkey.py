@@ -8,6 +8,7 @@ import asyncio
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
@@ -32,13 +33,17 @@ class HostKeyScreen(Dialog[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(f"Unknown host key for {self.host}", id="title", classes="dialog-title")
             yield Static(
-                f"The authenticity of {self.host} can't be established.\n"
-                f"Its {self.key_type} key fingerprint is:",
+                Content(f"Unknown host key for {self.host}"), id="title", classes="dialog-title"
+            )
+            yield Static(
+                Content(
+                    f"The authenticity of {self.host} can't be established.\n"
+                    f"Its {self.key_type} key fingerprint is:"
+                ),
                 id="body",
             )
-            yield Static(self.fingerprint, id="fingerprint")
+            yield Static(Content(self.fingerprint), id="fingerprint")
             yield Static(
                 "Compare it with the host's own (ssh-keygen -lf on the host). "
                 "Accepting saves it to known_hosts."
@@ -72,7 +77,7 @@ class SecretScreen(Dialog[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.prompt.rstrip(": ") + ":", id="prompt")
+            yield Static(Content(self.prompt.rstrip(": ") + ":"), id="prompt")
             yield Input(password=True, id="secret")
             yield Static("Enter to send, Escape to cancel", classes="dialog-hint")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import (
     Button,
     Checkbox,
@@ -37,11 +38,16 @@ from vtui.core.model import Guest
 from vtui.screens.dialogs.frame import Dialog
 from vtui.screens.migration.jobs import MigrationProgressView, ask_cancel
 
-MARKS = {"pass": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
+MARKS = {"pass": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red")}
 
 
-def check_lines(checks: list[Check]) -> str:
-    return "\n".join(f"{MARKS.get(c.status, '?')} {c.name}: {c.message}" for c in checks)
+def check_lines(checks: list[Check]) -> Content:
+    """One line per check; the messages (names, paths, libvirt's words) taken literally."""
+    lines = []
+    for check in checks:
+        mark, style = MARKS.get(check.status, ("?", ""))
+        lines.append(Content.assemble((mark, style), f" {check.name}: {check.message}"))
+    return Content("\n").join(lines)
 
 
 def _positive(text: str, what: str, errors: list[str]) -> int | None:
@@ -89,7 +95,9 @@ class MigrateScreen(Dialog[MigrationJob | None]):
         live = self.guest.active
         with Vertical(id="dialog", classes="dialog"):
             yield Static(
-                f"Migrate [b]{self.guest.name}[/b] from {self.src_host.name}",
+                Content.assemble(
+                    "Migrate ", (self.guest.name, "bold"), f" from {self.src_host.name}"
+                ),
                 id="title",
                 classes="dialog-title",
             )
@@ -97,7 +105,7 @@ class MigrateScreen(Dialog[MigrationJob | None]):
                 with Horizontal(classes="row"):
                     yield Label("Destination", classes="field")
                     yield Select(
-                        [(t, t) for t in targets],
+                        [(Content(t), t) for t in targets],
                         allow_blank=not targets,
                         prompt="none connected",
                         compact=True,
@@ -206,7 +214,13 @@ class MigrateScreen(Dialog[MigrationJob | None]):
         if event.button.id == "check":
             self.action_check()
         elif event.button.id == "migrate":
-            self.run_worker(self._start(), group="migrate", exclusive=True, exit_on_error=False)
+            self.run_worker(
+                self._start(),
+                group="migrate",
+                description=f"migrate {self.guest.name}",
+                exclusive=True,
+                exit_on_error=False,
+            )
         elif event.button.id in ("close", "close-view"):
             self.action_close()
 
@@ -217,7 +231,11 @@ class MigrateScreen(Dialog[MigrationJob | None]):
         options, errors = self.read_options()
         dst = self.destination()
         if dst is None:
-            errors.append("pick a destination host")
+            errors.append(
+                "pick a destination host"
+                if self.destinations()
+                else "no other connected host to migrate to"
+            )
         self.show_errors(errors)
         if errors:
             self.checks = None
@@ -225,12 +243,16 @@ class MigrateScreen(Dialog[MigrationJob | None]):
             return
         self.query_one("#checks", Static).update("[dim]checking...[/]")
         self.run_worker(
-            self._check(options, dst), group="check", exclusive=True, exit_on_error=False
+            self._check(options, dst),
+            group="check",
+            description=f"check the migration of {self.guest.name}",
+            exclusive=True,
+            exit_on_error=False,
         )
 
     def show_errors(self, errors: list[str]) -> None:
         box = self.query_one("#errors", Static)
-        box.update("\n".join(f"[red]{e}[/]" for e in errors))
+        box.update(Content("\n").join(Content.styled(e, "red") for e in errors))
         box.display = bool(errors)
 
     async def _check(self, options: MigrationOptions, dst) -> None:

@@ -3,9 +3,11 @@ list of every migration of the session. The core (vtui.core.migration) does the 
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Button, DataTable, Label, ProgressBar, Static
 
@@ -59,7 +61,7 @@ class MigrationProgressView(Widget):
         self.job = job
 
     def compose(self) -> ComposeResult:
-        yield Static(self.job.title, id="job-title")
+        yield Static(Content(self.job.title), id="job-title")
         yield Static("", id="phase")
         with Horizontal(classes="bar"):
             yield Label("memory ", classes="bar-label")
@@ -111,14 +113,14 @@ class MigrationProgressView(Widget):
         )
         result = self.query_one("#result", Static)
         if job.state == "completed" and job.summary:
-            result.update(
-                f"[green]done:[/] {job.summary.line()}; {job.guest_name} now runs "
-                f"on {job.dst_host.name}"
+            outcome = (
+                f"{job.summary.line()}; {job.guest_name} now runs on {job.dst_host.name}"
                 if job.options.live
-                else f"[green]done:[/] {job.guest_name} is now defined on {job.dst_host.name}"
+                else f"{job.guest_name} is now defined on {job.dst_host.name}"
             )
+            result.update(Content.assemble(("done:", "green"), f" {outcome}"))
         elif job.done:
-            result.update(f"[red]{job.error}[/]")
+            result.update(Content.styled(job.error, "red"))
         self.query_one("#cancel-job", Button).disabled = job.done
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -140,7 +142,11 @@ def ask_cancel(app, job: MigrationJob) -> None:
 
     def answered(answer: tuple[bool, bool] | None) -> None:
         if answer and answer[0]:
-            app.run_worker(cancel(), exit_on_error=False)
+            app.run_worker(
+                cancel(),
+                description=f"cancel the migration of {job.guest_name}",
+                exit_on_error=False,
+            )
 
     app.push_screen(
         ConfirmScreen(
@@ -226,14 +232,17 @@ class JobsScreen(Dialog[None]):
         for key in known - present:
             table.remove_row(key)
         for job in self.jobs.jobs:
-            cells = (
-                str(job.id),
-                job.guest_name,
-                job.src_host.name,
-                job.dst_host.name,
-                job.state,
-                job_status(job),
-                clock(job.progress.elapsed),
+            cells = tuple(
+                Text(cell)  # names and libvirt's words, never markup
+                for cell in (
+                    str(job.id),
+                    job.guest_name,
+                    job.src_host.name,
+                    job.dst_host.name,
+                    job.state,
+                    job_status(job),
+                    clock(job.progress.elapsed),
+                )
             )
             if str(job.id) in known:
                 for column, value in zip(self.COLUMNS, cells):

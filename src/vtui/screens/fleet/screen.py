@@ -1,66 +1,40 @@
-"""The main screen: host panel, live guest table, CPU history, status line."""
+"""The main screen: host panel or host list, live guest table, CPU history, status line.
+Its keys live in keys.py, what they do to guests in guest_actions.py."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Sparkline, Static
 
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
-from vtui.core.guests.lifecycle import ACTIONS, delete_guest, refusal, run_action, storage_of
 from vtui.core.host import Change, Host, HostStatus
-from vtui.core.model import Guest
 from vtui.core.states import FILTER_STATES
+from vtui.failures import ReportsWorkerFailures
 from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen
+from vtui.screens.fleet.guest_actions import GuestActions
+from vtui.screens.fleet.keys import FLEET_BINDINGS, FleetKeys
 from vtui.screens.host import HostScreen
+from vtui.widgets.cells import clip
 from vtui.widgets.guest_columns import COLUMNS
 from vtui.widgets.guest_table import GuestTable
 from vtui.widgets.host_list import HostList
 from vtui.widgets.host_panel import HostPanel
 
-# What a destructive action loses, said in the confirmation.
-LOSSES = {
-    "reset": "Like pressing the reset button: anything the guest has not written to disk is lost.",
-    "destroy": "Like pulling the power cord: anything the guest has not written to disk is "
-    "lost and its filesystems may need a check.",
-}
 
-
-class FleetScreen(Screen):
+class FleetScreen(ReportsWorkerFailures, FleetKeys, GuestActions, Screen):
     CSS_PATH = "fleet.tcss"
-    BINDINGS = [
-        Binding("s", "guest('start')", "Start", id="guest.start"),
-        Binding("d", "guest('shutdown')", "Shut down", id="guest.shutdown"),
-        Binding("r", "guest('reboot')", "Reboot", id="guest.reboot"),
-        Binding("R", "guest('reset')", "Reset", id="guest.reset", show=False),
-        Binding("F", "guest('destroy')", "Force off", id="guest.destroy"),
-        Binding("p", "guest('suspend')", "Pause", id="guest.suspend"),
-        Binding("u", "guest('resume')", "Resume", id="guest.resume"),
-        Binding("w", "guest('managedsave')", "Save", id="guest.managedsave", show=False),
-        Binding("a", "toggle_autostart", "Autostart", id="guest.autostart", show=False),
-        Binding("D,delete", "delete", "Delete", id="guest.delete", show=False),
-        Binding("P", "sort('cpu')", "Sort CPU", id="sort.cpu", show=False),
-        Binding("M", "sort('mem')", "Sort mem", id="sort.mem", show=False),
-        Binding("N", "sort('name')", "Sort name", id="sort.name", show=False),
-        Binding("o", "sort_menu", "Sort", id="sort.menu"),
-        Binding("slash", "filter", "Filter", id="filter.text"),
-        Binding("f", "state_menu", "State", id="filter.state"),
-        Binding("i", "host_details", "Host", id="host.details"),
-        Binding("c", "console", "Console", id="guest.console"),
-        Binding("m", "migrate", "Migrate", id="guest.migrate"),
-        Binding("J", "jobs", "Jobs", id="app.jobs", show=False),
-        Binding("O", "consoles", "Consoles", id="app.consoles", show=False),
-        Binding("escape", "clear_filter", "Clear filter", id="filter.clear", show=False),
-    ]
+    BINDINGS = FLEET_BINDINGS
 
     def __init__(self, fleet: Fleet):
         super().__init__()
         self.fleet = fleet
         self.last_event = ""
         self._pending: dict[str, tuple[set[str], set[str]]] = {}  # while hidden
+        self._keys_for: tuple | None = None  # what the footer's keys were computed for
 
     def compose(self) -> ComposeResult:
         yield HostPanel(id="host-panel")
@@ -75,7 +49,7 @@ class FleetScreen(Screen):
             placeholder="filter by name or host (Enter to apply, Esc to clear)", id="filter"
         )
         yield Static("", id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def table(self) -> GuestTable:
@@ -86,7 +60,6 @@ class FleetScreen(Screen):
         self.table.focus()
         self.refresh_all()
 
-    # -- feeding from the core ---------------------------------------------------------------
     def refresh_all(self) -> None:
         self.table.sync(list(self.fleet.guests()))
         self._show_hosts()
@@ -108,6 +81,7 @@ class FleetScreen(Screen):
             self._show_hosts()
         self._show_history()
         self._show_status()
+        self._refresh_keys()
 
     def _sync_host(self, host: Host, changed: set[str], removed: set[str]) -> None:
         """Hand one host's changed and removed UUIDs to the table."""
@@ -132,6 +106,10 @@ class FleetScreen(Screen):
             host = self.fleet.hosts.get(name)
             if host is not None:
                 self._sync_host(host, changed, removed)
+        # a host dropped from the fleet meanwhile takes its rows with it
+        gone = [key for key in self.table.guests if key[0] not in self.fleet.hosts]
+        if gone:
+            self.table.sync([], gone)
         self._show_hosts()
         self._show_history()
         self._show_status()
@@ -151,14 +129,52 @@ class FleetScreen(Screen):
             self.table.offline_hosts = offline
             self.table.refresh()
 
-    def action_host_details(self) -> None:
+    def action_host_details(self, tab: str = "overview") -> None:
         host_list = self.query_one(HostList)
         host = host_list.selected if host_list.has_focus else self.selected_host()
         if host is not None:
-            self.app.push_screen(HostScreen(host))
+            self.app.push_screen(HostScreen(host, tab))
 
     def on_host_list_selected(self, event: HostList.Selected) -> None:
         self.app.push_screen(HostScreen(event.host))
+
+    def on_host_list_retry(self, event: HostList.Retry) -> None:
+        host = event.host
+
+        async def retry() -> None:
+            self.notify(f"{host.name}: connecting...", timeout=3)
+            try:
+                await host.connect()
+            except VtuiError as exc:
+                self.notify(str(exc), severity="error", timeout=10)
+                return
+            host.start()
+            self.notify(f"{host.name}: connected, {len(host.guests)} guests", timeout=4)
+
+        self.run_worker(retry(), description=f"connect to {host.name}", exit_on_error=False)
+
+    def on_host_list_remove(self, event: HostList.Remove) -> None:
+        host = event.host
+
+        def remove() -> None:
+            self.run_worker(
+                self.fleet.remove(host.name),
+                description=f"remove {host.name}",
+                exit_on_error=False,
+            )
+
+        if host.status is not HostStatus.CONNECTED:
+            remove()
+            return
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Remove {host.name} from this session?",
+                f"vtui disconnects from {host.name} and stops showing its guests (they keep "
+                "running). A saved host stays saved: C connects it again.",
+                yes="Remove",
+            ),
+            lambda answer: remove() if answer and answer[0] else None,
+        )
 
     def on_host_list_collapsed(self, event: HostList.Collapsed) -> None:
         event.host.paused = event.collapsed  # a collapsed host is not sampled
@@ -185,8 +201,8 @@ class FleetScreen(Screen):
             guest_history = list(host.guest_cpu_history.get(guest.uuid, ()))
         self.query_one("#guest-cpu", Sparkline).data = guest_history
         self.query_one("#host-cpu", Sparkline).data = list(host.cpu_history) if host else []
-        label = f"{guest.name[:14]} CPU" if guest else "guest CPU"
-        self.query_one("#guest-cpu-label", Static).update(label)
+        label = f"{clip(guest.name, 14)} CPU" if guest else "guest CPU"
+        self.query_one("#guest-cpu-label", Static).update(Content(label))
 
     def _show_status(self) -> None:
         table = self.table
@@ -194,6 +210,8 @@ class FleetScreen(Screen):
             f"{table.row_count}/{len(table.guests)} guests",
             f"sort {table.sort_description()}",
         ]
+        if table.marked:
+            parts.insert(1, f"{len(table.marked)} marked")
         if table.text_filter:
             parts.append(f"filter '{table.text_filter}'")
         if table.state_filter:
@@ -202,13 +220,13 @@ class FleetScreen(Screen):
             parts.append(f"{len(table.hidden_hosts)} host(s) collapsed")
         if self.last_event:
             parts.append(self.last_event)
-        self.query_one("#status", Static).update("  ·  ".join(parts))
+        self.query_one("#status", Static).update(Content("  ·  ".join(parts)))
 
     def on_guest_table_highlighted(self, _event: GuestTable.Highlighted) -> None:
         self._show_host()
         self._show_history()
+        self._refresh_keys()
 
-    # -- sorting and filtering -----------------------------------------------------------------
     def action_sort(self, key: str) -> None:
         self.table.set_sort(key)
         self._show_status()
@@ -263,145 +281,3 @@ class FleetScreen(Screen):
             self.table.rebuild()
             self._show_status()
         self.table.focus()
-
-    # -- actions on the selected guest ---------------------------------------------------------
-    def _target(self) -> tuple[Host, Guest] | None:
-        guest = self.table.selected_guest
-        if guest is None:
-            self.notify("no guest selected", severity="warning")
-            return None
-        host = self.fleet.hosts.get(guest.host)
-        if host is None:
-            self.notify(f"{guest.host}: host is gone", severity="error")
-            return None
-        return host, guest
-
-    def action_guest(self, action_id: str) -> None:
-        target = self._target()
-        if target is None:
-            return
-        host, guest = target
-        action = ACTIONS[action_id]
-        why = refusal(action, guest, host.readonly)
-        if why:
-            self.notify(why, severity="warning")
-            return
-        if not action.destructive:
-            self._run(host, guest, action_id)
-            return
-        body = f"{action.label.capitalize()} {guest.name} on {host.name}?\n{LOSSES[action_id]}"
-
-        def answered(result: tuple[bool, bool] | None) -> None:
-            if result and result[0]:
-                self._run(host, guest, action_id)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                f"{action.label.capitalize()} {guest.name}", body, yes=action.label.capitalize()
-            ),
-            answered,
-        )
-
-    def action_console(self) -> None:
-        from vtui.screens.console import open_console
-
-        target = self._target()
-        if target is None:
-            return
-        try:
-            open_console(self.app, *target)
-        except VtuiError as exc:
-            self.notify(str(exc), severity="warning")
-
-    def action_migrate(self) -> None:
-        from vtui.screens.migration.form import MigrateScreen
-
-        target = self._target()
-        if target is None:
-            return
-        host, guest = target
-        if host.readonly:
-            self.notify(
-                f"cannot migrate {guest.name}: the connection to {host.name} is "
-                "read-only (started with --readonly)",
-                severity="warning",
-            )
-            return
-        self.app.push_screen(MigrateScreen(self.fleet, guest))
-
-    def action_jobs(self) -> None:
-        from vtui.screens.migration.jobs import JobsScreen
-
-        self.app.push_screen(JobsScreen())
-
-    def action_consoles(self) -> None:
-        from vtui.screens.console import open_consoles
-
-        screens = {s.uuid: s for s in open_consoles(self.app)}
-        if not screens:
-            self.notify("no console is open (c opens the selected guest's)")
-            return
-        choices = [(uuid, f"{s.guest_name} on {s.host.name}") for uuid, s in screens.items()]
-
-        def chosen(uuid: str | None) -> None:
-            if uuid in screens:
-                self.app.push_screen(screens[uuid])
-
-        self.app.push_screen(ChoiceScreen("Open consoles", choices), chosen)
-
-    def action_toggle_autostart(self) -> None:
-        target = self._target()
-        if target is not None:
-            action_id = "autostart_off" if target[1].autostart else "autostart_on"
-            self.action_guest(action_id)
-
-    def _run(self, host: Host, guest: Guest, action_id: str) -> None:
-        async def work():
-            try:
-                await run_action(host, guest, action_id)
-            except VtuiError as exc:
-                self.notify(str(exc), severity="error", timeout=8)
-                return
-            self.notify(f"{host.name}: {ACTIONS[action_id].label}: {guest.name}", timeout=3)
-            if action_id.startswith("autostart"):
-                self.table.sync([guest])
-
-        self.run_worker(work(), group="actions", exit_on_error=False)
-
-    def action_delete(self) -> None:
-        target = self._target()
-        if target is None:
-            return
-        host, guest = target
-        why = refusal(ACTIONS["undefine"], guest, host.readonly)
-        if why:
-            self.notify(why, severity="warning")
-            return
-        self.run_worker(self._delete(host, guest), group="actions", exit_on_error=False)
-
-    async def _delete(self, host: Host, guest: Guest) -> None:
-        try:
-            volumes = await storage_of(host, guest)
-        except VtuiError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
-        body = (
-            f"Delete guest {guest.name} from {host.name}?\nIts definition, snapshot "
-            "metadata and managed save image are removed. This cannot be undone."
-        )
-        option = None
-        if volumes:
-            option = f"Also delete its {len(volumes)} storage volume(s): " + ", ".join(volumes)
-        answer = await self.app.push_screen_wait(
-            ConfirmScreen(f"Delete {guest.name}", body, yes="Delete", option=option)
-        )
-        if not answer or not answer[0]:
-            return
-        try:
-            failures = await delete_guest(host, guest, volumes if answer[1] else [])
-        except VtuiError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
-        for failure in failures:
-            self.notify(f"{host.name}: volume not deleted: {failure}", severity="error")
-        self.notify(f"{host.name}: deleted {guest.name}", timeout=3)

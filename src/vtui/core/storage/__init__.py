@@ -1,0 +1,90 @@
+"""A host's storage: pools, volumes (and the guests using them), and moving volume
+data through libvirt streams (upload, download, copy between hosts)."""
+
+from vtui.core.storage.checks import FORBIDDEN_CHARS, BadInput, check_name, parse_size
+from vtui.core.storage.model import POOL_STATES, Pool, PoolField, PoolType, Volume, VolumeUser
+from vtui.core.storage.pool_create import create_pool
+from vtui.core.storage.pool_types import pool_types
+from vtui.core.storage.pools import (
+    delete_pool,
+    get_pool,
+    list_pools,
+    pool_users,
+    refresh_pool,
+    set_pool_autostart,
+    start_pool,
+    stop_pool,
+)
+from vtui.core.storage.transfer import (
+    CANCELLED,
+    COMPLETED,
+    COPY,
+    DOWNLOAD,
+    FAILED,
+    RUNNING,
+    UPLOAD,
+    Transfer,
+    TransferProgress,
+    Transfers,
+    TransferSummary,
+    default_transfers,
+)
+from vtui.core.storage.volume_io import start_copy, start_download, start_upload
+from vtui.core.storage.volumes import (
+    WIPE_ALGORITHMS,
+    clone_volume,
+    create_volume,
+    delete_volume,
+    get_volume,
+    list_volumes,
+    resize_volume,
+    volume_names,
+    wipe_volume,
+)
+
+__all__ = [
+    "CANCELLED",
+    "COMPLETED",
+    "COPY",
+    "DOWNLOAD",
+    "FAILED",
+    "FORBIDDEN_CHARS",
+    "POOL_STATES",
+    "RUNNING",
+    "UPLOAD",
+    "WIPE_ALGORITHMS",
+    "BadInput",
+    "Pool",
+    "PoolField",
+    "PoolType",
+    "Transfer",
+    "TransferProgress",
+    "TransferSummary",
+    "Transfers",
+    "Volume",
+    "VolumeUser",
+    "check_name",
+    "clone_volume",
+    "create_pool",
+    "create_volume",
+    "default_transfers",
+    "delete_pool",
+    "delete_volume",
+    "get_pool",
+    "get_volume",
+    "list_pools",
+    "list_volumes",
+    "parse_size",
+    "pool_types",
+    "pool_users",
+    "refresh_pool",
+    "resize_volume",
+    "set_pool_autostart",
+    "start_copy",
+    "start_download",
+    "start_pool",
+    "start_upload",
+    "stop_pool",
+    "volume_names",
+    "wipe_volume",
+]
