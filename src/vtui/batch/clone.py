@@ -5,8 +5,6 @@ at a time; the result is one line on stdout. A failed clone leaves nothing behin
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 
 from vtui.core import units
 from vtui.core.guests import DiskCopy, clone_guest, rename_guest
@@ -14,8 +12,7 @@ from vtui.core.guests import DiskCopy, clone_guest, rename_guest
 from .lifecycle import add_guest_options, open_guest_session
 from .output import error_line
 from .parsing import new_parser
-
-PROGRESS_EVERY = 1.0  # seconds between progress lines when stderr is not a terminal
+from .progress import StatusLine
 
 
 def clone_parser() -> argparse.ArgumentParser:
@@ -42,21 +39,13 @@ def rename_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class CopyProgress:
-    """The disk being copied, on stderr: redrawn in place on a terminal, else a line a
-    second."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self._last = 0.0
-        self._drawn = False
+class CopyProgress(StatusLine):
+    """The disk being copied, on stderr."""
 
     def __call__(self, copies: list[DiskCopy]) -> None:
-        now = time.monotonic()
         copying = next((c for c in copies if c.state == "copying"), None)
-        if copying is None or (not self.tty and now - self._last < PROGRESS_EVERY):
+        if copying is None or not self.due():
             return
-        self._last = now
         number = copies.index(copying) + 1
         text = f"disk {number}/{len(copies)} {copying.target} -> {copying.volume}"
         if copying.overlay:
@@ -66,17 +55,7 @@ class CopyProgress:
                 f": {copying.fraction * 100:.0f}% ({units.size(copying.done)} of "
                 f"{units.size(copying.total)})"
             )
-        if self.tty:
-            sys.stderr.write("\r\033[K" + text)
-            self._drawn = True
-        else:
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-
-    def finish(self) -> None:
-        if self._drawn:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+        self.show(text)
 
 
 async def run_clone(args: argparse.Namespace) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import TYPE_CHECKING
 
 from vtui.core import units
@@ -19,6 +18,7 @@ from .lifecycle import find_guest
 from .many import add_guests_options
 from .output import error_line, print_json
 from .parsing import EXIT_FAILED, EXIT_UNREACHABLE, UsageError, new_parser, positive_int
+from .progress import StatusLine
 
 if TYPE_CHECKING:  # (a command's parser loads no host machinery: see batch/__init__.py)
     from vtui.core.fleet import Fleet
@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # (a command's parser loads no host machinery: see batch/__in
 
     from .session import Session
 
-PROGRESS_EVERY = 1.0  # seconds between progress lines when stderr is not a terminal
 AT_MOST = 2  # migrations at once by default (core/migration/bulk.py's; not imported here:
 # that module loads libvirt, which a command's parser must not)
 
@@ -147,19 +146,12 @@ def options_of(args: argparse.Namespace, guest: Guest) -> MigrationOptions:
     )
 
 
-class ProgressLines:
-    """Progress on stderr: redrawn in place on a terminal, else a line a second."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self._last = 0.0
-        self._drawn = False
+class ProgressLines(StatusLine):
+    """A migration's progress on stderr."""
 
     def __call__(self, job: MigrationJob) -> None:
-        now = time.monotonic()
-        if job.done or (not self.tty and now - self._last < PROGRESS_EVERY):
+        if job.done or not self.due():
             return
-        self._last = now
         p = job.progress
         text = f"{job.title}: {p.phase}"
         if p.fraction is not None:
@@ -171,17 +163,7 @@ class ProgressLines:
             text += f" at {units.size(p.transfer_bps)}/s"
         if p.eta is not None:
             text += f", {p.eta:.0f} s left"
-        if self.tty:
-            sys.stderr.write("\r\033[K" + text)
-            self._drawn = True
-        else:
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-
-    def finish(self) -> None:
-        if self._drawn:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+        self.show(text)
 
 
 def check_lines(checks: list[Check]) -> list[str]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
-import time
 
 from vtui.core import units
 from vtui.core.fleet import Fleet
@@ -30,9 +28,9 @@ from .parsing import (
     new_parser,
     positive_float,
 )
+from .progress import StatusLine
 from .session import Session, add_host_text, build_fleet, finish_fleet
 
-PROGRESS_EVERY = 1.0  # seconds between progress lines when stderr is not a terminal
 VERBS = {
     "upload": "Upload a local file into a new volume (qcow2 files make qcow2 volumes).",
     "download": "Download a volume into a local file.",
@@ -180,19 +178,12 @@ async def _start(args: argparse.Namespace, src: Host, dst: Host | None) -> Trans
     )
 
 
-class ProgressLines:
-    """Progress on stderr: redrawn in place on a terminal, else a line a second."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self._last = 0.0
-        self._drawn = False
+class ProgressLines(StatusLine):
+    """A transfer's progress on stderr."""
 
     def __call__(self, transfer: Transfer) -> None:
-        now = time.monotonic()
-        if transfer.done or (not self.tty and now - self._last < PROGRESS_EVERY):
+        if transfer.done or not self.due():
             return
-        self._last = now
         p = transfer.progress
         text = f"{transfer.title}: "
         text += "cancelling" if transfer.cancelling else f"{(p.fraction or 0) * 100:.0f}%"
@@ -201,18 +192,7 @@ class ProgressLines:
             text += f" at {units.size(p.rate_bps)}/s"
         if p.eta is not None:
             text += f", {p.eta:.0f} s left"
-        if self.tty:
-            sys.stderr.write("\r\033[K" + text)
-            self._drawn = True
-        else:
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-
-    def finish(self) -> None:
-        if self._drawn:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-            self._drawn = False
+        self.show(text)
 
 
 async def follow(transfer: Transfer) -> int:
