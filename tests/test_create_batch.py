@@ -150,3 +150,20 @@ def test_iso_upload_and_new_disk(local_host, lab_pool, made_guests, tmp_path, ca
     assert out.startswith(f"{name} on ") and "created (defined, not started)" in out
     assert f"  volume {lab_pool}/setup.iso (image): " in out
     assert volumes_in(local_host.uri, lab_pool) == ["setup.iso", f"{name}.qcow2"]
+
+
+def test_a_network_install_over_https_reaches_the_server():
+    # batch commands keep Python's TLS unloaded for speed, except create: it fetches
+    # install trees itself (in a fresh process, as a script runs it)
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "vtui", "create", "--demo", "--name", "tls-check"]
+        + ["--location", "https://127.0.0.1:9/tree", "--disk", "pool=default,size=4G"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "cannot fetch https://127.0.0.1:9/tree/.treeinfo" in out.stderr
+    assert "unknown url type" not in out.stderr and "Connection refused" in out.stderr

@@ -44,6 +44,7 @@ class Command:
     parser_name: str
     run_name: str
     parser_args: tuple = ()
+    needs_tls: bool = False  # it may fetch https:// URLs itself (create --location)
 
     def _function(self, name: str):
         return getattr(importlib.import_module(f"vtui.batch.{self.module}"), name)
@@ -74,7 +75,7 @@ COMMANDS: dict[str, Command] = {
     "volumes": Command("storage", "volumes_parser", "run_volumes"),
     "volume": Command("volume", "volume_parser", "run_volume"),
     "screenshot": Command("screenshot", "screenshot_parser", "run_screenshot"),
-    "create": Command("create", "create_parser", "run_create"),
+    "create": Command("create", "create_parser", "run_create", needs_tls=True),
 }
 BATCH_COMMANDS = frozenset(COMMANDS)
 
@@ -87,7 +88,8 @@ def main(argv: list[str]) -> int:
         )
         return EXIT_USAGE
     command = COMMANDS[argv[0]]
-    _without_tls()
+    if not command.needs_tls:
+        _without_tls()
     before = set(threading.enumerate())
     try:
         parser = command.parser()
