@@ -122,6 +122,11 @@ class Host(HostLink):
             self._flags_dirty, self._flags_at = False, time.monotonic()
             await self.sample()
             self._fill_in(details.read_flags(self))
+            # pool/network/device events only matter once a host screen lists them:
+            # their four round trips come after the rows, not before
+            self._fill_in(self._watch_resources())
+        else:
+            await self._watch_resources()
         if facts:
             try:
                 await self.read_facts()
@@ -203,8 +208,6 @@ class Host(HostLink):
                 None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle_thread, None
             )
         ]
-        if self.watch_resources:
-            self.resource_events.register(conn)
         self.conn = conn
         self._flags_dirty = True
 
@@ -216,8 +219,18 @@ class Host(HostLink):
         self._sampler.reset_rates()  # the counters moved on while we were away
         try:
             await self.sample()
+            await self._watch_resources()
         except VtuiError:
             pass  # already reported through a Change
+
+    async def _watch_resources(self) -> None:
+        """Register the pool, network and node-device event callbacks on the current
+        connection (lists of a kind without events poll meanwhile)."""
+        if self.watch_resources:
+            try:
+                await self.call(self.resource_events.register, self.require_conn())
+            except VtuiError:
+                pass  # the link went away meanwhile: registered again once it is back
 
     def _change(self, **fields: Any) -> Change:
         return Change(self, **fields)
