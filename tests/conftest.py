@@ -3,6 +3,7 @@
     lab         session  Lab with hosts lab["a"] (10.77.0.1) and lab["b"] (10.77.0.2)
     local_host  session  lab["a"], the private local libvirtd for tests without SSH
     host        function a vtui Host connected to lab["a"] (named "lab-a", not sampling)
+    lab_hosts   function vtui Hosts connected to lab["a"] and lab["b"] ("lab-a", "lab-b")
     pool        function a dir pool of lab["a"] made for the test (name), removed after
     lab_networks function a list to put the names of networks a test makes; removed after
     guest_image session  (kernel, initrd) of the busybox test guest
@@ -25,7 +26,7 @@ import pytest
 from tests.lab.hosts import Host, Lab, missing_requirements
 from tests.lab.images import ensure_guest_image, guest_xml
 
-LAB_FIXTURES = {"lab", "local_host", "make_guest", "host", "pool", "lab_networks"}
+LAB_FIXTURES = {"lab", "local_host", "make_guest", "host", "lab_hosts", "pool", "lab_networks"}
 
 
 def pytest_collection_modifyitems(items):
@@ -155,6 +156,20 @@ async def host(local_host):
     await h.connect()
     yield h
     await h.close()
+
+
+@pytest.fixture
+async def lab_hosts(lab):
+    """Both lab hosts, connected directly (their libvirtd sockets), as a and b."""
+    import asyncio
+
+    from vtui.core.host import Host
+
+    a, b = Host(lab["a"].uri, name="lab-a"), Host(lab["b"].uri, name="lab-b")
+    await a.connect()
+    await b.connect()
+    yield a, b
+    await asyncio.gather(a.close(), b.close())
 
 
 @pytest.fixture

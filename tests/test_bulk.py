@@ -178,15 +178,6 @@ async def test_bulk_snapshot_delete_and_autostart_on_the_demo_host():
 
 
 # -- migration between the lab's hosts ---------------------------------------------------------
-@pytest.fixture
-async def lab_hosts(lab):
-    a, b = Host(lab["a"].uri, name="lab-a"), Host(lab["b"].uri, name="lab-b")
-    await a.connect()
-    await b.connect()
-    yield a, b
-    await asyncio.gather(a.close(), b.close())
-
-
 def where(uri: str, uuid: str) -> int | None:
     conn = libvirt.open(uri)
     try:

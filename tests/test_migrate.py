@@ -40,15 +40,6 @@ pytestmark = pytest.mark.lab
 IMAGES = "/var/lib/libvirt/images"  # as the lab hosts see it; private to each host
 
 
-@pytest.fixture
-async def hosts(lab):
-    a, b = Host(lab["a"].uri, name="lab-a"), Host(lab["b"].uri, name="lab-b")
-    await a.connect()
-    await b.connect()
-    yield a, b
-    await asyncio.gather(a.close(), b.close())
-
-
 def domain_on(uri: str, uuid: str) -> tuple[int, bool] | None:
     """(state, persistent) of the guest on that libvirtd, or None: read straight from
     libvirt, not through the code under test."""
@@ -149,8 +140,8 @@ async def test_live_migration_over_ssh_moves_the_guest_and_reports_progress(
 
 
 # -- cancel, offline -------------------------------------------------------------------------
-async def test_two_at_once_then_cancel_keeps_the_guests_on_the_source(lab, hosts, make_guest):
-    a, b = hosts
+async def test_two_at_once_then_cancel_keeps_the_guests_on_the_source(lab, lab_hosts, make_guest):
+    a, b = lab_hosts
     names = [make_guest("a"), make_guest("a")]
     guests = [await guest_on(a, name) for name in names]
     jobs = MigrationJobs()
@@ -176,8 +167,8 @@ async def test_two_at_once_then_cancel_keeps_the_guests_on_the_source(lab, hosts
     await console_answers(a, guests[0].uuid)  # intact: its shell still answers
 
 
-async def test_offline_migration_moves_a_stopped_guests_definition(lab, hosts, make_guest):
-    a, b = hosts
+async def test_offline_migration_moves_a_stopped_guests_definition(lab, lab_hosts, make_guest):
+    a, b = lab_hosts
     name = make_guest("a", start=False)
     guest = await guest_on(a, name)
     live = await preflight(a, guest, b, MigrationOptions())
@@ -203,8 +194,8 @@ async def refused(a: Host, guest: Guest, b: Host, options: MigrationOptions) -> 
     return str(caught.value)
 
 
-async def test_refused_when_the_destination_has_a_guest_of_that_name(lab, hosts, make_guest):
-    a, b = hosts
+async def test_refused_when_the_destination_has_a_guest_of_that_name(lab, lab_hosts, make_guest):
+    a, b = lab_hosts
     name = make_guest("a")
     make_guest("b", name=name, start=False)  # same name, another UUID
     guest = await guest_on(a, name)
@@ -249,8 +240,8 @@ def images_pool(uri: str, create: bool) -> None:
         conn.close()
 
 
-async def test_disk_only_on_the_source_needs_copy_storage(lab, hosts, make_guest):
-    a, b = hosts
+async def test_disk_only_on_the_source_needs_copy_storage(lab, lab_hosts, make_guest):
+    a, b = lab_hosts
     name = make_guest("a", start=False)
     disk = f"{name}.raw"
     on_a = Path(lab["a"].dir, "var-lib-libvirt/images")
@@ -295,8 +286,8 @@ async def test_disk_only_on_the_source_needs_copy_storage(lab, hosts, make_guest
             (folder / disk).unlink(missing_ok=True)
 
 
-async def test_refused_while_the_destination_is_disconnected(lab, hosts, make_guest):
-    a, b = hosts
+async def test_refused_while_the_destination_is_disconnected(lab, lab_hosts, make_guest):
+    a, b = lab_hosts
     name = make_guest("a")
     guest = await guest_on(a, name)
     lab["b"].stop_libvirtd()

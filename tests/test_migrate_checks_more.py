@@ -1,4 +1,4 @@
-"""The migration pre-flight against the lab's two hosts, continued: storage (pools,
+"""The migration pre-flight against the lab's two lab_hosts, continued: storage (pools,
 room, backing chains), networks and bridges, versions and machine types, and a guest
 that passes every check and migrates."""
 
@@ -22,15 +22,6 @@ from vtui.core.migration import FAIL, PASS, MigrationJobs, MigrationOptions
 pytestmark = pytest.mark.lab
 
 
-@pytest.fixture
-async def hosts(lab):
-    a, b = Host(lab["a"].uri, name="lab-a"), Host(lab["b"].uri, name="lab-b")
-    await a.connect()
-    await b.connect()
-    yield a, b
-    await asyncio.gather(a.close(), b.close())
-
-
 def tag() -> str:
     return uuid.uuid4().hex[:8]
 
@@ -52,7 +43,7 @@ def images(host, name: str = "images") -> tuple[Path, str]:
 # -- storage ----------------------------------------------------------------------------
 
 
-async def test_backing_chain_missing_on_the_destination(lab, hosts, make_guest):
+async def test_backing_chain_missing_on_the_destination(lab, lab_hosts, make_guest):
     here, there = images(lab["a"])
     base, top = f"vtui-base-{tag()}.qcow2", f"vtui-top-{tag()}.qcow2"
     a = lab["a"]
@@ -68,20 +59,21 @@ async def test_backing_chain_missing_on_the_destination(lab, hosts, make_guest):
         await asyncio.to_thread(
             redefine, a.uri, name, lambda r: add_disk(r, f"{there}/{top}", "qcow2")
         )
-        offline = the(await checks_of(*hosts, name, live=False), "disk vda backing")
+        offline = the(await checks_of(*lab_hosts, name, live=False), "disk vda backing")
         assert offline.status == FAIL
         assert offline.message == (
             f"{there}/{top} is an overlay on 1 backing file(s); missing on lab-b: {there}/{base}"
         )
         assert offline.fix == "copy the backing files to lab-b (same paths)"
         incremental = the(
-            await checks_of(*hosts, name, live=True, copy_storage="incremental"), "disk vda backing"
+            await checks_of(*lab_hosts, name, live=True, copy_storage="incremental"),
+            "disk vda backing",
         )
         assert (
             incremental.status == FAIL and incremental.fix == "use a full copy (flattens the chain)"
         )
         full = the(
-            await checks_of(*hosts, name, live=True, copy_storage="full"), "disk vda backing"
+            await checks_of(*lab_hosts, name, live=True, copy_storage="full"), "disk vda backing"
         )
         assert full.status == PASS and "flattens the chain into one image on lab-b" in full.message
     finally:
@@ -89,7 +81,7 @@ async def test_backing_chain_missing_on_the_destination(lab, hosts, make_guest):
             (here / f).unlink(missing_ok=True)
 
 
-async def test_volume_in_a_pool_the_destination_lacks(lab, hosts, make_guest):
+async def test_volume_in_a_pool_the_destination_lacks(lab, lab_hosts, make_guest):
     here, there = images(lab["a"], f"vtui-pool-{tag()}")
     pool, vol = f"vtui-pool-{tag()}", "data.raw"
     (here / vol).write_bytes(b"\0" * 65536)
@@ -100,7 +92,7 @@ async def test_volume_in_a_pool_the_destination_lacks(lab, hosts, make_guest):
                 redefine, lab["a"].uri, name,
                 lambda r: add_disk(r, "", kind="volume", pool=pool, volume=vol),
             )  # fmt: skip
-            check = the(await checks_of(*hosts, name, live=False), f"pool {pool}")
+            check = the(await checks_of(*lab_hosts, name, live=False), f"pool {pool}")
         assert check.status == FAIL
         assert check.message == f"lab-b has no storage pool {pool} (holds disk vda here)"
         assert check.fix == f"define pool {pool} on lab-b"
@@ -108,7 +100,7 @@ async def test_volume_in_a_pool_the_destination_lacks(lab, hosts, make_guest):
         shutil.rmtree(here, ignore_errors=True)
 
 
-async def test_no_room_for_the_copy_in_the_destination_pool(lab, hosts, make_guest):
+async def test_no_room_for_the_copy_in_the_destination_pool(lab, lab_hosts, make_guest):
     here, there = images(lab["a"], f"vtui-small-{tag()}")
     on_b, _ = images(lab["b"], Path(there).name)
     (here / "big.raw").write_bytes(b"\1" * (4 * 1024 * 1024))  # 4 MiB of data to copy
@@ -121,7 +113,9 @@ async def test_no_room_for_the_copy_in_the_destination_pool(lab, hosts, make_gue
             await asyncio.to_thread(
                 redefine, lab["a"].uri, name, lambda r: add_disk(r, f"{there}/big.raw")
             )
-            check = the(await checks_of(*hosts, name, live=True, copy_storage="full"), "disk vda")
+            check = the(
+                await checks_of(*lab_hosts, name, live=True, copy_storage="full"), "disk vda"
+            )
         assert check.status == FAIL
         assert check.message.startswith(f"{there}/big.raw will be copied into pool {pool} on lab-b")
         assert "the copy needs 4.0M" in check.message
@@ -141,7 +135,7 @@ def network_xml(name: str) -> str:
     return etree.tostring(net, encoding="unicode")
 
 
-async def test_network_missing_then_inactive_on_the_destination(lab, hosts, make_guest):
+async def test_network_missing_then_inactive_on_the_destination(lab, lab_hosts, make_guest):
     net = f"vtui-net-{tag()}"
     run_libvirt(lab["a"].uri, lambda c: c.networkCreateXML(network_xml(net)))
     name = make_guest("a", start=False)
@@ -151,7 +145,7 @@ async def test_network_missing_then_inactive_on_the_destination(lab, hosts, make
             E(E(root.find("devices"), "interface", type="network"), "source", network=net)
 
         await asyncio.to_thread(redefine, lab["a"].uri, name, nic, start=True)
-        checks = await checks_of(*hosts, name, live=True)
+        checks = await checks_of(*lab_hosts, name, live=True)
         [missing] = [c for c in checks if c.name.startswith("nic")]
         assert (
             missing.status == FAIL and missing.message == f"network {net} does not exist on lab-b"
@@ -160,7 +154,7 @@ async def test_network_missing_then_inactive_on_the_destination(lab, hosts, make
 
         run_libvirt(lab["b"].uri, lambda c: c.networkDefineXML(network_xml(net)))
         [inactive] = [
-            c for c in await checks_of(*hosts, name, live=True) if c.name.startswith("nic")
+            c for c in await checks_of(*lab_hosts, name, live=True) if c.name.startswith("nic")
         ]
         assert (
             inactive.status == FAIL and inactive.message == f"network {net} is not active on lab-b"
@@ -173,7 +167,7 @@ async def test_network_missing_then_inactive_on_the_destination(lab, hosts, make
             run_libvirt(lab["b"].uri, lambda c: c.networkLookupByName(net).undefine())
 
 
-async def test_bridge_missing_on_the_destination(lab, hosts, make_guest):
+async def test_bridge_missing_on_the_destination(lab, lab_hosts, make_guest):
     a, bridge = lab["a"], f"vtbr{tag()[:6]}"
     await asyncio.to_thread(a.exec, "ip", "link", "add", bridge, "type", "bridge")  # a's netns
     await asyncio.to_thread(a.exec, "ip", "link", "set", bridge, "up")
@@ -184,7 +178,9 @@ async def test_bridge_missing_on_the_destination(lab, hosts, make_guest):
             E(E(root.find("devices"), "interface", type="bridge"), "source", bridge=bridge)
 
         await asyncio.to_thread(redefine, a.uri, name, nic, start=True)
-        [check] = [c for c in await checks_of(*hosts, name, live=True) if c.name.startswith("nic")]
+        [check] = [
+            c for c in await checks_of(*lab_hosts, name, live=True) if c.name.startswith("nic")
+        ]
         assert check.status == FAIL and check.message == f"bridge {bridge} does not exist on lab-b"
         assert check.fix == f"create {bridge} on lab-b, or use a network both hosts have"
     finally:
@@ -253,10 +249,10 @@ async def test_older_qemu_without_the_guests_machine_type(lab, make_guest):
 # -- everything at once ---------------------------------------------------------------------
 
 
-async def test_a_guest_that_passes_every_check_migrates(lab, hosts, make_guest, tmp_path):
+async def test_a_guest_that_passes_every_check_migrates(lab, lab_hosts, make_guest, tmp_path):
     """A network NIC, a SATA CD-ROM with media both hosts see, a disk in a pool of the
     same name on both hosts (copied): every check passes, and the migration works."""
-    a, b = hosts
+    a, b = lab_hosts
     net, pool, folder = f"vtui-net-{tag()}", f"vtui-mig-{tag()}", f"vtui-mig-{tag()}"
     here, there = images(lab["a"], folder)
     on_b, _ = images(lab["b"], folder)
