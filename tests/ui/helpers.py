@@ -27,7 +27,17 @@ async def wait_for(predicate, pilot, timeout: float = 10.0) -> None:
 
 
 async def wait_loaded(app: VtuiApp, pilot) -> None:
+    """The rows, and what hosts fill in after them (facts, the test driver's vCPUs), so
+    nothing changes on screen once a test goes on (a picture taken under load used to
+    catch a host panel still without its facts)."""
     await wait_for(lambda: app.fleet_screen.table.row_count >= 25, pilot)
+    await wait_for(
+        lambda: all(
+            h.facts is not None and all(g.vcpus for g in h.guests.values())
+            for h in app.fleet.hosts.values()
+        ),
+        pilot,
+    )
 
 
 def select(app: VtuiApp, name: str) -> None:
