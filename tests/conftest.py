@@ -35,6 +35,19 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.lab)
 
 
+@pytest.fixture(autouse=True)
+def steady_cursors(request, monkeypatch):
+    """Pictures show a focused field's cursor, always: a blinking one is there or not
+    depending on when the picture falls in its half-second (on a loaded machine a
+    picture waited for longer than that and lost it)."""
+    if "snap_compare" not in request.fixturenames:
+        return
+    from textual.widgets import Input, TextArea
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
+
+
 @pytest.fixture(scope="session")
 def guest_image() -> tuple[str, str]:
     return ensure_guest_image()

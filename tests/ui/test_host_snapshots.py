@@ -72,6 +72,14 @@ def test_pool_form(snap_compare):
         await pilot.press("n")
         await wait_for(lambda: type(app.screen).__name__ == "PoolForm", pilot)
         await pilot.press(*"images2", "tab", *"var/lib/images2")  # not absolute: said
+        form = app.screen
+        await wait_for(
+            lambda: (
+                "not an absolute path" in str(form.query_one("#problem").content)
+                and "directory on the host" in str(form.query_one("#hint").content)
+            ),
+            pilot,
+        )
         await settled(pilot)
 
     assert snap_compare(app, terminal_size=PHONE, run_before=run_before)
@@ -85,6 +93,17 @@ def test_network_form_with_an_overlap(snap_compare):
         await pilot.press("n")
         await wait_for(lambda: isinstance(app.screen, FormScreen), pilot)
         await pilot.press(*"backend", "tab", "tab", *"10.20.0.0/16")
+        form = app.screen
+        # the check and the hint follow the keys as messages: under load they can come
+        # after a fixed pause, so the picture waits for what it shows
+        await wait_for(
+            lambda: (
+                form.values()["ipv4"] == "10.20.0.0/16"
+                and "overlaps" in str(form.query_one("#problem").content)
+                and "CIDR" in str(form.query_one("#hint").content)
+            ),
+            pilot,
+        )
         await settled(pilot)
 
     assert snap_compare(app, terminal_size=PHONE, run_before=run_before)
