@@ -4,8 +4,10 @@
   volumes tab   a pool of N volumes: from opening the tab to its N names drawn (one
                 listing call), then to every row's details (one XML read per volume
                 plus every guest's disks, several at a time)
-  networks tab  M defined networks: from opening the tab to its M rows drawn (their
-                XML, 16 reads at a time), then to their attached guests
+  networks tab  M defined networks: from opening the tab to its M rows drawn (names,
+                state, autostart: four listing calls, what virsh net-list shows),
+                then to every row's bridge, mode and subnets (their XML, 16 reads at
+                a time), then to their attached guests
   virsh         the same listings by `virsh -t` on an open qemu+ssh connection
                 (vol-list --details, net-list --all), interleaved, for scale
 
@@ -106,7 +108,7 @@ async def volumes_round(app: VtuiApp, host: Host, pool: str, count: int) -> tupl
     return names, details
 
 
-async def networks_round(app: VtuiApp, host: Host, count: int) -> tuple[float, float]:
+async def networks_round(app: VtuiApp, host: Host, count: int) -> tuple[float, float, float]:
     began = time.perf_counter()
     screen = await open_tab(app, host, "networks")
     section = screen.sections["networks"]
@@ -116,13 +118,20 @@ async def networks_round(app: VtuiApp, host: Host, count: int) -> tuple[float, f
     rows = time.perf_counter() - began
     await until(
         lambda: (
+            len(section.networks) == count and all(n.described for n in section.networks.values())
+        )
+    )
+    await asyncio.sleep(0)
+    described = time.perf_counter() - began
+    await until(
+        lambda: (
             len(section.networks) == count
             and all(n.guests is not None for n in section.networks.values())
         )
     )
     guests = time.perf_counter() - began
     await app.pop_screen()
-    return rows, guests
+    return rows, described, guests
 
 
 async def run(lab: Lab, config: str, virsh_uri: str, args) -> None:
@@ -145,8 +154,9 @@ async def run(lab: Lab, config: str, virsh_uri: str, args) -> None:
                 names, details = await volumes_round(app, host, pool, args.volumes)
                 note("volumes: names drawn", names)
                 note("volumes: details", details)
-                rows, guests = await networks_round(app, host, args.networks)
+                rows, described, guests = await networks_round(app, host, args.networks)
                 note("networks: rows drawn", rows)
+                note("networks: details", described)
                 note("networks: guests", guests)
                 cmd = f"vol-list --pool {pool} --details"
                 note(

@@ -26,6 +26,7 @@ from vtui.core.networks import (
     create_network,
     delete_network,
     get_network,
+    list_network_names,
     list_networks,
     network_leases,
     network_users,
@@ -410,7 +411,14 @@ async def test_over_the_ssh_tunnel(lab, local_host, lab_networks, private_home):
         made = await create_network(host, NetworkAnswers("vt-ssh", "route", "10.78.18.0/24"))
         assert made.active and made.forward_mode == "route"
         await until(lambda: "network vt-ssh started" in seen, 2, "event over the tunnel")
-        assert "vt-ssh" in [n.name for n in await list_networks(host)]
+        full = await list_networks(host)
+        assert "vt-ssh" in [n.name for n in full]
+        # the first paint's listing: the same rows, states and flags, no XML read yet
+        names = await list_network_names(host)
+        assert [(n.name, n.uuid, n.active, n.persistent, n.autostart) for n in names] == [
+            (n.name, n.uuid, n.active, n.persistent, n.autostart) for n in full
+        ]
+        assert not any(n.described for n in names) and all(n.described for n in full)
         status = await ksm_status(host)
         assert status.ksm is not None and status.ksm.running_known
     finally:

@@ -10,6 +10,7 @@ from vtui.core.networks.actions import (
 )
 from vtui.core.networks.listing import (
     get_network,
+    list_network_names,
     list_networks,
     network_leases,
     network_users,
@@ -39,6 +40,7 @@ __all__ = [
     "create_network",
     "delete_network",
     "get_network",
+    "list_network_names",
     "list_networks",
     "network_leases",
     "network_users",

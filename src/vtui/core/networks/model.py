@@ -76,6 +76,9 @@ class VirtualNetwork:
     addresses: list[NetworkAddress] = field(default_factory=list)
     domain: str = ""  # DNS domain served to the guests
     guests: list[AttachedGuest] | None = None  # None: not read
+    # False: only what the listing calls tell (name, state, autostart, persistence);
+    # bridge, forward mode and addresses wait for the network's XML
+    described: bool = True
     leases: list[DhcpLease] | None = None  # None: not read (or the network is inactive)
 
     @property

@@ -20,6 +20,7 @@ from vtui.core.networks import (
     DhcpLease,
     VirtualNetwork,
     delete_network,
+    list_network_names,
     list_networks,
     network_leases,
     set_network_autostart,
@@ -48,6 +49,8 @@ LEASE_COLUMNS = (
 
 
 def network_cells(net: VirtualNetwork) -> list[str]:
+    if not net.described:  # its XML is still being read
+        return [net.name, net.state, "yes" if net.autostart else "no", "…", "…", "…"]
     return [
         net.name,
         net.state,
@@ -59,6 +62,8 @@ def network_cells(net: VirtualNetwork) -> list[str]:
 
 
 def network_detail(net: VirtualNetwork, leases: str) -> str:
+    if not net.described:
+        return f"{net.name}: reading its definition..."
     parts = [f"{net.name}: {net.forward_mode}"]
     if net.forward_dev:
         parts.append(f"via {net.forward_dev}")
@@ -115,6 +120,12 @@ class NetworksSection(Section):
         return self.networks.get(key) if key is not None else None
 
     async def load(self) -> None:
+        # Names and states first (one round trip, what virsh net-list shows), then each
+        # network's XML, then the guests attached: a slow link shows rows at once.
+        if not self.networks:
+            names = await list_network_names(self.host)
+            self.show_networks(names)
+            self.say(f"{len(names)} network(s) · reading their definitions...")
         first = await list_networks(self.host, guests=False)
         known = self.networks
         for net in first:  # keep what the last full read knew until this one ends
