@@ -166,8 +166,10 @@ class VtuiApp(ReportsWorkerFailures, App):
 
     @on(events.DeliveryFailed)
     def _on_delivery_failed(self, event: events.DeliveryFailed) -> None:
-        """A screenshot (from the palette) that could not be saved says why."""
+        """A screenshot (from the palette) that could not be saved says why (and only
+        this: Textual's own handler would add a bare "Failed to save screenshot")."""
         if event.name == "screenshot":
+            event.prevent_default()
             self.notify(
                 f"cannot save the screenshot: {event.exception}",
                 title="Screenshot",
@@ -177,6 +179,7 @@ class VtuiApp(ReportsWorkerFailures, App):
     @on(events.DeliveryComplete)
     def _on_delivery_complete(self, event: events.DeliveryComplete) -> None:
         if event.name == "screenshot":
+            event.prevent_default()  # one message, with the path shown literally
             where = f" to {event.path}" if event.path is not None else ""
             self.notify(f"saved the screenshot{where}", title="Screenshot")
 

@@ -54,11 +54,13 @@ class HelpScreen(Dialog[None]):
                 for title, node in self._groups():
                     lines = list(self._lines(node))
                     if lines:
-                        yield Static(title, classes="group")
+                        yield Static(Content(title), classes="group")
                         yield from lines
             yield Static(
-                "Remap any key in settings.toml ([keys], by the id shown); Ctrl+P lists "
-                "every command. Esc closes.",
+                Content(
+                    "Remap any key in settings.toml ([keys], by the id shown); Ctrl+P "
+                    "lists every command. Esc closes."
+                ),
                 classes="dialog-hint",
             )
 

@@ -150,7 +150,7 @@ class GuestConsole:
         if self.host.readonly:
             raise self._error(
                 VtuiError,
-                "cannot open the console: the connection is read-only (started with --readonly)",
+                f"cannot open the console: the connection to {self.host.name} is read-only",
             )
         conn = self.host.require_conn()
         ensure_event_loop()

@@ -201,7 +201,7 @@ def _send_blocking(
 def _refused(host: Host, guest: str) -> VtuiError | None:
     if host.readonly:
         return VtuiError(
-            "cannot send keys: the connection is read-only (started with --readonly)",
+            f"cannot send keys: the connection to {host.name} is read-only",
             host=host.name,
             guest=guest,
         )

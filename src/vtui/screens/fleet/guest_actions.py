@@ -99,8 +99,7 @@ class GuestActions:
         host, guest = target
         if host.readonly:
             self.notify(
-                f"cannot migrate {guest.name}: the connection to {host.name} is "
-                "read-only (started with --readonly)",
+                f"cannot migrate {guest.name}: the connection to {host.name} is read-only",
                 severity="warning",
             )
             return
