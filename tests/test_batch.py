@@ -200,7 +200,7 @@ def test_top_needs_batch_and_csv_to_stdout(capsys):
     assert code == 2 and out == ""
     assert "plain `vtui`" in one_error_line(err)
     code, out, err = run(
-        capsys, "top", "--demo", "-b", "-n", "1", "-d", "0.1", "--csv", "-", "--all"
+        capsys, "top", "--demo", "-b", "-n", "1", "-d", "0.2", "--csv", "-", "--all"
     )
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))

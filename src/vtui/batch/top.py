@@ -18,8 +18,8 @@ from .output import csv_cell, csv_writer, print_lines
 from .parsing import (
     UsageError,
     add_connection_options,
+    interval_seconds,
     new_parser,
-    positive_float,
     positive_int,
 )
 from .records import GUEST_FIELDS, guest_record, iso_time
@@ -82,7 +82,7 @@ def top_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-d",
         "--delay",
-        type=positive_float,
+        type=interval_seconds,  # the same bounds as the app's --interval
         default=2.0,
         metavar="SECONDS",
         help="time between refreshes (default 2)",

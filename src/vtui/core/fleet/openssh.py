@@ -274,6 +274,40 @@ class OpenSshRoute:
             query += f"&socket={quote(t.socket, safe='/')}"
         return f"{t.driver}+ssh://{user}{host}{port}/{t.libvirt}?{query}"
 
+    async def silence_reason(self) -> str | None:
+        """Why the login timed out, when a look at the port can tell (core/ssh/probe.py):
+        `ssh -G` names the address and port OpenSSH used, aliases resolved; behind a
+        proxy or a jump host there is nothing of ours to look at."""
+        import asyncio
+
+        from vtui.core.ssh.probe import not_ssh_reason
+
+        t = self.target
+        argv = [self._ensure_setup().wrapper, "-G", *_login_args(t), "--", t.host]
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            out, _ = await asyncio.wait_for(proc.communicate(), 5)
+        except (OSError, TimeoutError):
+            return None
+        config: dict[str, str] = {}
+        for line in out.decode(errors="replace").splitlines():
+            key, _, value = line.partition(" ")
+            config.setdefault(key.lower(), value.strip())
+        if config.get("proxycommand", "none") != "none":
+            return None
+        if config.get("proxyjump", "none") != "none":
+            return None
+        try:
+            port = int(config.get("port", "22"))
+        except ValueError:
+            return None
+        return await not_ssh_reason(config.get("hostname") or t.host, port)
+
     def on_lost(self, callback) -> None:
         """libvirt notices a dead link itself (its close callback)."""
 

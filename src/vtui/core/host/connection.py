@@ -112,6 +112,10 @@ class Host(HostLink):
         except VtuiError as exc:
             self._fail(exc.message)
         except TimeoutError:
+            probe = getattr(self.tunnel, "silence_reason", None)
+            why = await probe() if probe is not None else None
+            if why:  # something answered, only not as an SSH server
+                self._fail(f"cannot reach {self.name}: {why}")
             self._fail(f"no answer from {self.uri} within {self.connect_timeout:.0f} s")
         except libvirt.libvirtError as exc:
             self._fail(f"cannot connect to {self.uri}: {libvirt_message(exc)}")

@@ -31,6 +31,7 @@ from vtui.core.ssh.known_hosts import (
     trusted_keys,
     user_known_hosts_file,
 )
+from vtui.core.ssh.probe import not_ssh_reason
 from vtui.core.ssh.target import Asker, RefusingAsker, SshTarget
 from vtui.core.ssh.transport import LocalForwarder, ProxyCommand, SocketConnector, private_dir
 from vtui.core.timeouts import CONNECT_TIMEOUT
@@ -237,26 +238,11 @@ class SshTunnel:
 
     async def _silence_reason(self) -> str:
         """Why the connect timed out: nothing answered, or something that is not an SSH
-        server did (a web server, a 'yes | nc'): a second, brief look tells which."""
+        server did (core/ssh/probe.py)."""
         waited = f"no answer within {self.timeout:.0f} s"
         if self._direct_host is None or self._port is None:
             return waited  # behind a proxy or jump host we cannot look ourselves
-        try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(self._direct_host, self._port), 2.0
-            )
-        except (OSError, TimeoutError):
-            return waited
-        try:
-            first = await asyncio.wait_for(reader.read(80), 2.0)
-        except (OSError, TimeoutError):
-            first = b""
-        finally:
-            writer.close()
-        if first and not first.startswith(b"SSH-"):
-            shown = first.decode("ascii", "replace").split("\n")[0][:40]
-            return f"port {self._port} answers, but not as an SSH server (it sent {shown!r})"
-        return waited
+        return await not_ssh_reason(self._direct_host, self._port) or waited
 
     async def _reason(self, exc: BaseException) -> str:
         proxy_says = await self._proxy.first_error() if self._proxy else ""
