@@ -193,6 +193,27 @@ async def test_8_the_help_hint_names_the_keys_table_literally():
         assert "settings.toml ([keys], by the id shown)" in hint, hint
 
 
+# -- 9: the footer shows what applies to the selected guest ----------------------------------
+async def test_9_the_footer_follows_the_selected_guests_state():
+    app = demo_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_loaded(app, pilot)
+
+        async def footer_for(name: str) -> str:
+            select(app, name)
+            await pilot.pause(0.2)
+            return screen_lines(app)[-1]
+
+        running = await footer_for("web-01")
+        assert "s Start" not in running and "p Pause" in running, running
+        stopped = await footer_for("gpu-lab")  # shut off
+        assert "s Start" in stopped, stopped
+        assert "p Pause" not in stopped and "d Shutdown" not in stopped, stopped
+        paused = next(g.name for g in app.fleet_screen.table.guests.values() if g.state == "paused")
+        held = await footer_for(paused)
+        assert "u Resume" in held and "p Pause" not in held, held
+
+
 # -- 10: a failed host can be retried and removed ------------------------------------------
 async def test_10_a_failed_host_is_retried_with_r_and_removed_with_x(tmp_path):
     late = tmp_path / "late-host.xml"  # not there yet: this host fails
