@@ -7,10 +7,8 @@ the same issue is tested with Pilot elsewhere.)"""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -34,33 +32,7 @@ from vtui.core.model import Guest
 from vtui.core.uri import demo_uri
 
 from .support import until
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_cli(*argv: str, env: dict | None = None, timeout: float = 60):
-    return subprocess.run(
-        [sys.executable, "-m", "vtui", *argv],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})},
-        cwd=ROOT,
-    )
-
-
-def one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("vtui: "), err
-    assert "Traceback" not in err
-    return lines[0]
+from .test_batch import one_error_line, run, run_cli
 
 
 @pytest.fixture
