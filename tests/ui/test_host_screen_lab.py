@@ -123,7 +123,11 @@ async def test_isolated_network_from_the_form_overlap_refused_then_deleted(
         # name; mode: nat -> route -> isolated; subnet
         await pilot.press(*first, "tab", "enter", "down", "down", "enter", "tab", *"10.78.231.0/24")
         await pilot.press("enter")
-        await wait_for(lambda: first in rows(screen, "networks"), pilot)
+        section = screen.sections["networks"]
+        # (its row may come first from the listing alone, with "…" until its XML is read)
+        await wait_for(
+            lambda: first in section.networks and section.networks[first].described, pilot
+        )
         assert libvirt_networks(local_host.uri)[first] is True
         cells = screen.sections["networks"].query_one(RowTable).cells(first)
         assert (cells[1], cells[4], cells[5]) == ("active", "isolated", "10.78.231.1/24")
