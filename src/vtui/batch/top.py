@@ -85,7 +85,7 @@ def top_parser() -> argparse.ArgumentParser:
         type=interval_seconds,  # the same bounds as the app's --interval
         default=2.0,
         metavar="SECONDS",
-        help="time between refreshes (default 2)",
+        help="time between refreshes (default 2; 0.2 to 3600)",
     )
     parser.add_argument(
         "--sort",
