@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
 from dataclasses import replace
 
 import libvirt
@@ -116,6 +117,48 @@ async def test_dir_pool_create_start_stop_autostart_delete(host, local_host):
         assert not on_disk.exists()
     finally:
         remove_pool(local_host.uri, name)
+
+
+async def test_fs_pool_mounts_its_filesystem_and_holds_volumes(host, local_host):
+    """An fs pool: libvirt mounts the source (here an ext4 image on a loop device)
+    on the target; its sizes are the filesystem's, and stopping it unmounts it."""
+    name = unique_name()
+    lab_root = local_host.dir / "var-lib-libvirt"  # the lab host's /var/lib/libvirt
+    image, mount_dir = lab_root / f"{name}.ext4", lab_root / name
+    subprocess.run(["truncate", "-s", "64M", str(image)], check=True)
+    subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], check=True)
+    mount_dir.mkdir()
+    # a block device, as an fs pool's source is (a mounted image file keeps its
+    # automatic loop device a moment after the unmount: mounting again fails)
+    device = subprocess.run(
+        ["losetup", "--find", "--show", str(image)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    values = {
+        "name": name,
+        "source_device": device,
+        "source_format": "ext4",
+        "target_path": pool_path(name),
+    }
+    try:
+        pool = await create_pool(host, "fs", values)
+        assert (pool.type, pool.state, pool.target_path) == ("fs", "active", pool_path(name))
+        assert pool.capacity is not None and 40 * MiB < pool.capacity <= 64 * MiB
+        await create_volume(host, name, "inside.raw", MiB, format="raw")
+        assert "inside.raw" in volumes_in(local_host.uri, name)  # (beside ext4's lost+found)
+        stopped = await stop_pool(host, name)
+        assert stopped.state == "inactive"
+        assert (await start_pool(host, name)).active  # mounted again, the volume in it
+        assert "inside.raw" in volumes_in(local_host.uri, name)
+        await delete_volume(host, name, "inside.raw")
+        await delete_pool(host, name, storage=False)
+        assert name not in pool_names(local_host.uri)
+        assert image.exists()  # definition only: the filesystem is the user's
+    finally:
+        remove_pool(local_host.uri, name)
+        subprocess.run(["losetup", "--detach", device], check=False)
+        image.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            mount_dir.rmdir()
 
 
 async def test_missing_dir_is_refused_and_the_definition_undone(host, local_host):
