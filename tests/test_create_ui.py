@@ -20,6 +20,7 @@ from vtui.core.uri import demo_uri
 from vtui.screens.console import ConsoleScreen, close_console
 from vtui.screens.create import CreateScreen
 from vtui.screens.create.review import CreatingScreen, ReviewScreen
+from vtui.widgets.terminal import Terminal
 
 BOOT = 60.0
 
@@ -182,7 +183,12 @@ async def test_form_creates_a_guest_and_its_console_shows_the_boot(
         assert "QEMU TCG emulation (asked for)" in text(app.screen, "#notes")
         await pilot.press("c")
         await wait_for(lambda: isinstance(app.screen, (CreatingScreen, ConsoleScreen)), pilot)
-        await wait_for(lambda: isinstance(app.screen, ConsoleScreen), pilot, timeout=BOOT)
+        # The console screen is pushed before its terminal is mounted: wait for both.
+        await wait_for(
+            lambda: isinstance(app.screen, ConsoleScreen) and app.screen.query(Terminal),
+            pilot,
+            timeout=BOOT,
+        )
         console = app.screen
         lines = lambda: "\n".join(console.terminal.display_lines(scrollback=True))  # noqa: E731
         await wait_for(lambda: READY_LINE in lines(), pilot, timeout=BOOT)
