@@ -52,3 +52,12 @@ def shown_names(app: VtuiApp) -> list[str]:
 
 def notifications(app: VtuiApp) -> list[str]:
     return [n.message for n in app._notifications]
+
+
+async def put_text(app: VtuiApp, pilot, text: str) -> None:
+    """Replace the focused field's text at once: typing a 60-character temporary path
+    key by key costs Pilot about 6 s, and typing itself is tested elsewhere."""
+    field = app.focused
+    field.value = text
+    field.cursor_position = len(text)
+    await pilot.pause()

@@ -30,7 +30,7 @@ from vtui.screens.host.pool_form import PoolForm
 from vtui.screens.host.transfers import TransferProgressScreen
 from vtui.widgets.row_table import RowTable
 
-from .helpers import demo_app, notifications, wait_for
+from .helpers import demo_app, notifications, put_text, wait_for
 
 pytestmark = pytest.mark.lab
 MiB = 1024 * 1024
@@ -215,7 +215,8 @@ async def test_upload_to_the_remote_host_shows_progress_cancels_clean_and_downlo
 
             await pilot.press("u")  # 16 MiB at 4 MiB/s: the cancel lands half-way
             await until_shown(app, pilot, FormScreen)
-            await pilot.press(*str(big), "tab", "tab", *"4M", "enter")
+            await put_text(app, pilot, str(big))
+            await pilot.press("tab", "tab", *"4M", "enter")
             await until_shown(app, pilot, TransferProgressScreen)
             progress = app.screen
             transfer = progress.transfer
@@ -236,7 +237,8 @@ async def test_upload_to_the_remote_host_shows_progress_cancels_clean_and_downlo
             await pilot.press("escape")  # the progress dialog; the next one is closed early
             await pilot.press("u")
             await until_shown(app, pilot, FormScreen)
-            await pilot.press(*str(small), "tab", "tab", *"2M", "enter")
+            await put_text(app, pilot, str(small))
+            await pilot.press("tab", "tab", *"2M", "enter")
             await until_shown(app, pilot, TransferProgressScreen)
             running = app.screen.transfer
             await pilot.press("escape")
@@ -248,7 +250,8 @@ async def test_upload_to_the_remote_host_shows_progress_cancels_clean_and_downlo
             await pilot.press("d")
             await until_shown(app, pilot, FormScreen)
             back = tmp_path / "back.img"
-            await pilot.press("ctrl+u", *str(back), "enter")
+            await put_text(app, pilot, str(back))
+            await pilot.press("enter")
             await until_shown(app, pilot, TransferProgressScreen)
             download = app.screen.transfer
             await wait_for(lambda: download.state == COMPLETED, pilot, timeout=20)
