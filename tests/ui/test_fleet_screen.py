@@ -35,6 +35,21 @@ async def test_selection_follows_the_guest_when_resorted():
         assert app.fleet_screen.table.selected_guest.name == "db-primary"
 
 
+async def test_selected_guest_stays_in_view_when_the_table_shrinks():
+    app = demo_app()
+    async with app.run_test(size=(80, 40)) as pilot:
+        await wait_loaded(app, pilot)
+        table = app.fleet_screen.table
+        select(app, shown_names(app)[-1])
+        await pilot.pause()
+        await pilot.resize_terminal(80, 20)  # like the host panel growing above it
+        await wait_for(lambda: table.size.height < 20, pilot)
+        await pilot.pause()
+        shown = table.scrollable_content_region.height - 1  # minus the header line
+        top = round(table.scroll_y)
+        assert top <= table.cursor_row < top + shown
+
+
 async def test_sort_menu():
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:

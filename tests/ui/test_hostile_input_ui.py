@@ -343,7 +343,7 @@ async def test_17_scrolling_right_at_80_columns_keeps_the_name_column():
         assert table.render_line(0).text.startswith("Name")
         assert table_line(table, "web-01").startswith("web-01 ")
         assert table_line(table, "web-01").rstrip().endswith("demo")
-        assert any(line.startswith("web-01 ") for line in screen_lines(app))
+        await wait_for(lambda: any(ln.startswith("web-01 ") for ln in screen_lines(app)), pilot)
 
 
 # -- 18: the connections screen with many, and long, saved hosts ----------------------------

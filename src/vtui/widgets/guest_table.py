@@ -19,7 +19,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
-from textual.events import Click
+from textual.events import Click, Resize
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -294,6 +294,11 @@ class GuestTable(ScrollView, can_focus=True):
     def action_choose(self) -> None:
         if self.selected_key is not None:
             self.post_message(self.Selected(self.selected_key))
+
+    def on_resize(self, _event: Resize) -> None:
+        # the table shrinks when the host panel above it grows (facts arrive) or the
+        # terminal does: the selected guest must stay in view all the same
+        self._scroll_to_cursor()
 
     def on_click(self, event: Click) -> None:
         if event.y >= 1:
