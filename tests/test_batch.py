@@ -395,6 +395,37 @@ def test_batch_does_not_import_textual():
     assert vtui.batch.main is main
 
 
+def test_one_guest_action_loads_no_bulk_clone_or_snapshot_code():
+    """Scripts call `vtui suspend GUEST` in loops: it must not pay for the rest."""
+    code = (
+        "import sys; from vtui.batch import main; code = main(['suspend', 'web-01', '--demo']); "
+        "bad = [m for m in ('vtui.core.guests.bulk', 'vtui.core.guests.clone', "
+        "'vtui.core.guests.snapshots', 'vtui.core.storage') if m in sys.modules]; "
+        "print(code, bad); sys.exit(1 if bad or code else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "web-01 on demo: paused" in result.stdout
+
+
+def test_every_lazily_loaded_name_of_the_guests_package_is_its_modules():
+    import importlib
+
+    import vtui.core.guests as guests
+
+    assert sorted(guests.__all__) == guests._EXPORTS.names
+    for name in guests.__all__:
+        module = importlib.import_module(f"vtui.core.guests.{guests._EXPORTS.where[name]}")
+        assert getattr(guests, name) is getattr(module, name)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        guests.nothing  # noqa: B018
+
+
 # -- the lab's real libvirtd ---------------------------------------------------------------
 
 
