@@ -400,7 +400,8 @@ def test_one_guest_action_loads_no_bulk_clone_or_snapshot_code():
     code = (
         "import sys; from vtui.batch import main; code = main(['suspend', 'web-01', '--demo']); "
         "bad = [m for m in ('vtui.core.guests.bulk', 'vtui.core.guests.clone', "
-        "'vtui.core.guests.snapshots', 'vtui.core.storage') if m in sys.modules]; "
+        "'vtui.core.guests.snapshots', 'vtui.core.storage', 'vtui.core.host.caps', "
+        "'vtui.core.host.devices') if m in sys.modules]; "
         "print(code, bad); sys.exit(1 if bad or code else 0)"
     )
     result = subprocess.run(
@@ -413,17 +414,20 @@ def test_one_guest_action_loads_no_bulk_clone_or_snapshot_code():
     assert "web-01 on demo: paused" in result.stdout
 
 
-def test_every_lazily_loaded_name_of_the_guests_package_is_its_modules():
+@pytest.mark.parametrize("package", ["vtui.core.guests", "vtui.core.host"])
+def test_every_lazily_loaded_name_of_a_package_is_its_modules(package):
     import importlib
+    import pkgutil
 
-    import vtui.core.guests as guests
-
-    assert sorted(guests.__all__) == guests._EXPORTS.names
-    for name in guests.__all__:
-        module = importlib.import_module(f"vtui.core.guests.{guests._EXPORTS.where[name]}")
-        assert getattr(guests, name) is getattr(module, name)
+    lazy = importlib.import_module(package)
+    assert sorted(lazy.__all__) == lazy._EXPORTS.names
+    submodules = {m.name for m in pkgutil.iter_modules(lazy.__path__)}
+    assert not submodules & set(lazy.__all__)  # a module would shadow the name
+    for name in lazy.__all__:
+        module = importlib.import_module(f"{package}.{lazy._EXPORTS.where[name]}")
+        assert getattr(lazy, name) is getattr(module, name)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        guests.nothing  # noqa: B018
+        lazy.nothing  # noqa: B018
 
 
 # -- the lab's real libvirtd ---------------------------------------------------------------

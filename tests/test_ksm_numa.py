@@ -16,7 +16,7 @@ from lxml import etree
 
 from vtui.core.errors import VtuiError
 from vtui.core.host import Host
-from vtui.core.host.capabilities import capabilities, firmware, numa_cells
+from vtui.core.host.caps import capabilities, firmware, numa_cells
 from vtui.core.host.ksm import KsmStatus, check_tunables, ksm_status, set_ksm_tunables
 
 KSM_SYSFS = Path("/sys/kernel/mm/ksm")

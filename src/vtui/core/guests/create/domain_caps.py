@@ -15,7 +15,7 @@ import libvirt
 from lxml import etree
 
 from vtui.core.host import Firmware, Host
-from vtui.core.host.capabilities import parse_firmware
+from vtui.core.host.caps import parse_firmware
 from vtui.core.host.guard import failure, unsupported
 
 
