@@ -270,3 +270,30 @@ def test_history_ring_keeps_the_last_samples_in_order_one_byte_each():
     assert samples_for(2.0) == 300 and samples_for(0.1) == 1200 and samples_for(60) == 60
     view = CpuHistoryView({"u": history}, 10)
     assert len(view["u"]) == 10 and list(view) == ["u"]
+
+
+def test_repeating_the_last_sample_equals_appending_it_again_across_the_ring_wrap():
+    def guest(i: int) -> Guest:
+        return Guest(
+            uuid="u",
+            name="g",
+            host="h",
+            state="running",
+            cpu_pct=(7 * i) % 100,
+            memory_kib=1 << 20,
+            disk_rd_bps=300.0 * i,
+            net_tx_bps=50.0 * i,
+        )
+
+    for filled in (0, 1, 59, 60, 61, 119, 120, 137):
+        appended, repeated = GuestHistory(60), GuestHistory(60)
+        for i in range(filled):
+            appended.append(guest(i))
+            repeated.append(guest(i))
+        last = guest(max(filled - 1, 0))
+        for _ in range(3):
+            appended.append(last)
+            repeated.repeat_last(last)
+        for name in ("cpu", "memory", "disk_read", "net_tx"):
+            assert repeated.series(name) == appended.series(name), (filled, name)
+        assert len(repeated) == len(appended)

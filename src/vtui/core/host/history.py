@@ -77,6 +77,25 @@ class GuestHistory:
                 _log_code(tx) if tx else 0,
             )
         )
+        self._put(record)
+
+    def repeat_last(self, guest: Guest) -> None:
+        """Append the last sample again: the sampler's shortcut for a guest whose
+        record did not move (an idle guest's numbers are those of the last sample)."""
+        data, at = self._data, self._next
+        if at < 0:
+            if not data:
+                self.append(guest)
+                return
+            data += data[-WIDTH:]
+            if len(data) >= self.capacity * WIDTH:
+                self._next = 0
+            return
+        start = at * WIDTH
+        data[start : start + WIDTH] = data[start - WIDTH : start] if at else data[-WIDTH:]
+        self._next = (at + 1) % self.capacity
+
+    def _put(self, record: bytes) -> None:
         at = self._next
         if at < 0:
             self._data += record

@@ -120,7 +120,7 @@ class Sampler:
                     # paused guest's graph still gets its point for this sample)
                     history = self.history.get(uuid)
                     if history is not None:
-                        history.append(guest)
+                        history.repeat_last(guest)
                     continue
                 if self.update(guest, rec, began):
                     result.changed.add(uuid)
