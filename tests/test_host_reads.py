@@ -10,6 +10,7 @@ import pytest
 
 from vtui.batch import main
 from vtui.core.fleet import Fleet
+from vtui.core.fleet.fleet import BACKGROUND_NUMBERS_EVERY, FOCUS_ALL_UP_TO
 from vtui.core.host import Change, Host
 from vtui.core.host.nodestats import NodeStats
 from vtui.core.uri import demo_uri
@@ -26,6 +27,47 @@ async def test_rows_are_published_before_the_hosts_facts():
         assert seen[first_rows][1] is False  # rows on screen while the facts are unknown
         assert host.facts is not None and host.facts.hostname  # all of it once connected
         assert all(g.vcpus and g.memory_kib for g in host.guests.values())  # info filled in
+    finally:
+        await fleet.close()
+
+
+async def test_a_big_fleet_reads_the_numbers_of_hosts_nobody_looks_at_less_often():
+    fleet = Fleet(interval=3600)
+    hosts = [fleet.add(demo_uri()) for _ in range(FOCUS_ALL_UP_TO + 1)]
+    reads = dict.fromkeys((h.name for h in hosts), 0)
+
+    def counting(host: Host):
+        refresh = host._probe.refresh
+
+        def counted(*args, **kwargs):
+            reads[host.name] += 1
+            return refresh(*args, **kwargs)
+
+        return counted
+
+    try:
+        assert await fleet.connect_all(start=False) == []
+        # nobody said which host is looked at (a batch command): every one, every sample
+        assert all(h.numbers_every == 1 for h in hosts)
+        looked_at = hosts[1]
+        fleet.focus(looked_at)
+        assert looked_at.numbers_every == 1
+        assert all(h.numbers_every == BACKGROUND_NUMBERS_EVERY for h in hosts if h is not looked_at)
+        for host in hosts:
+            host._probe.refresh = counting(host)
+        rounds = 2 * BACKGROUND_NUMBERS_EVERY
+        for _ in range(rounds):
+            for host in hosts:
+                await host.sample()
+        assert reads[looked_at.name] == rounds
+        assert all(reads[h.name] == 2 for h in hosts if h is not looked_at)
+        fleet.focus(hosts[2])  # the next sample of the newly looked-at host reads them
+        before = reads[hosts[2].name]
+        await hosts[2].sample()
+        await hosts[2].sample()
+        assert reads[hosts[2].name] == before + 2
+        await fleet.remove(hosts[0].name)  # a small fleet: every host at full rate again
+        assert all(h.numbers_every == 1 for h in fleet.hosts.values())
     finally:
         await fleet.close()
 

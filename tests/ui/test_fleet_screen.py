@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vtui.core.fleet.fleet import BACKGROUND_NUMBERS_EVERY, FOCUS_ALL_UP_TO
 from vtui.core.uri import demo_uri
 from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen
 from vtui.screens.host import HostScreen
@@ -192,6 +193,25 @@ async def test_hidden_screen_pauses_sampling_and_catches_up():
         assert not a.paused and not b.paused
         table = app.fleet_screen.table
         assert table.guests[(b.name, select_b.uuid)].state == "paused"
+
+
+async def test_the_selected_guests_host_reads_its_numbers_every_sample_in_a_big_fleet():
+    app = demo_app(uris=[demo_uri() for _ in range(FOCUS_ALL_UP_TO + 1)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        hosts = list(app.fleet.hosts.values())
+        await wait_for(lambda: all(h.guests for h in hosts), pilot)
+        last = hosts[-1]
+        app.fleet_screen.table.select((last.name, next(iter(last.guests))))
+        await wait_for(lambda: last.numbers_every == 1, pilot)
+        assert all(h.numbers_every == BACKGROUND_NUMBERS_EVERY for h in hosts[:-1])
+        await pilot.press("tab", "enter")  # host list -> details of the first host
+        await wait_for(lambda: isinstance(app.screen, HostScreen), pilot)
+        shown = app.screen.host
+        assert shown.numbers_every == 1 and not shown.paused
+        await pilot.press("escape")  # back: the selected guest's host again
+        await wait_for(lambda: app.screen is app.fleet_screen, pilot)
+        await wait_for(lambda: last.numbers_every == 1, pilot)
+        assert shown is last or shown.numbers_every == BACKGROUND_NUMBERS_EVERY
 
 
 async def test_collapsed_host_leaves_the_table_and_stops_sampling():

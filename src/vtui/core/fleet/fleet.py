@@ -14,6 +14,12 @@ from vtui.core.model import Guest
 from vtui.core.uri import display_name
 
 DETAILS_WAIT = 3.0  # seconds a host's details wait for the other hosts' rows
+# Each host's own CPU and memory cost two round trips per sample, about 40 % of a big
+# fleet's CPU (bench/fleet.py): past this many hosts, only the one the user looks at
+# reads them every sample, the others every BACKGROUND_NUMBERS_EVERY samples (their CPU
+# % is then the average since the last read, never a stale spike).
+FOCUS_ALL_UP_TO = 8
+BACKGROUND_NUMBERS_EVERY = 5
 
 
 class Fleet(Publisher[Change]):
@@ -31,6 +37,8 @@ class Fleet(Publisher[Change]):
         self.readonly = readonly
         self.connect_timeout = connect_timeout  # for each host, and its SSH tunnel
         self.hosts: dict[str, Host] = {}
+        self._focus: str | None = None
+        self._focusing = False  # nobody said which host is looked at: all at full rate
 
     def add(
         self,
@@ -56,7 +64,24 @@ class Fleet(Publisher[Change]):
         )
         host.subscribe(self.publish)
         self.hosts[host.name] = host
+        self._apply_focus()
         return host
+
+    def focus(self, host: Host | None) -> None:
+        """`host` is the one the user looks at (its details, its CPU graph): it reads
+        its own numbers every sample; in a fleet of more than FOCUS_ALL_UP_TO hosts
+        the others read theirs every BACKGROUND_NUMBERS_EVERY samples. A fleet nobody
+        calls this on (a batch command) reads every host's numbers every sample."""
+        name = host.name if host is not None else None
+        if self._focusing and name == self._focus:
+            return
+        self._focus, self._focusing = name, True
+        self._apply_focus()
+
+    def _apply_focus(self) -> None:
+        big = self._focusing and len(self.hosts) > FOCUS_ALL_UP_TO
+        for name, host in self.hosts.items():
+            host.numbers_every = BACKGROUND_NUMBERS_EVERY if big and name != self._focus else 1
 
     async def connect_all(
         self, *, inventory: bool = True, facts: bool = True, start: bool = True
@@ -135,6 +160,7 @@ class Fleet(Publisher[Change]):
         if host is None:
             return
         host.unsubscribe(self.publish)
+        self._apply_focus()
         await host.close()
         self.publish(Change(host, removed=set(host.guests), host_changed=True))
 

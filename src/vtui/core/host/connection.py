@@ -74,6 +74,9 @@ class Host(HostLink):
         self.last_sample_at: float | None = None  # wall clock of the last good sample
         self.sample_seconds = 0.0  # how long the last sample took
         self.paused = False  # a hidden view may stop the sampler
+        # samples between reads of the host's own CPU and memory (two round trips): a
+        # big fleet reads the hosts nobody looks at less often (Fleet.focus)
+        self.numbers_every = 1
         self.follow_events = True  # False: a command that does not wait ignores events
         self._sampler = Sampler(self.name, interval)
         self._probe = hostfacts.HostProbe()
@@ -311,8 +314,11 @@ class Host(HostLink):
             # events cover (un)define and managed save; autostart has no event of its own
             flags = read_flags(conn)
             self._flags_at = time.monotonic()
-        if self.facts is not None:
-            self._probe.refresh(conn, self.facts, full=self._samples % SLOW_FACTS_EVERY == 0)
+        every = self.numbers_every
+        if self.facts is not None and self._samples % every == 0:
+            # NUMA and KSM are shown by the host's own screen only (a focused host)
+            full = self._samples % (SLOW_FACTS_EVERY * every) == 0
+            self._probe.refresh(conn, self.facts, full=full)
         self._samples += 1
         return result, flags
 

@@ -93,6 +93,7 @@ class FleetScreen(ReportsWorkerFailures, FleetKeys, GuestActions, Screen):
         # Nobody sees the numbers now: stop sampling (lifecycle events still arrive),
         # except for a host whose details screen is what replaced us.
         shown = getattr(self.app.screen, "host", None)
+        self._focus_host()
         for host in self.fleet.hosts.values():
             if host is not shown:
                 host.paused = True
@@ -193,8 +194,15 @@ class FleetScreen(ReportsWorkerFailures, FleetKeys, GuestActions, Screen):
         if panel.display:
             panel.show(self.selected_host())
 
+    def _focus_host(self) -> None:
+        """The host the user looks at reads its own numbers every sample: the one whose
+        details screen is on top, else the selected guest's (its CPU graph is shown)."""
+        shown = getattr(self.app.screen, "host", None)
+        self.fleet.focus(shown if isinstance(shown, Host) else self.selected_host())
+
     def _show_history(self) -> None:
         host = self.selected_host()
+        self._focus_host()
         guest = self.table.selected_guest
         guest_history = []
         if host is not None and guest is not None:
