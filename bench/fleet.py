@@ -29,6 +29,7 @@ from fleetgen import write_host  # noqa: E402
 from tests.lab.hosts import Lab  # noqa: E402
 
 from vtui.core.fleet import Fleet  # noqa: E402
+from vtui.core.fleet.fleet import BACKGROUND_NUMBERS_EVERY  # noqa: E402
 from vtui.core.fleet.targets import add_target  # noqa: E402
 from vtui.core.host import Change  # noqa: E402
 
@@ -117,7 +118,12 @@ def own_cpu() -> float:
 
 
 async def run_fleet(
-    lab: Lab, files: list[Path], delay: float, seconds: float, openssh: bool = False
+    lab: Lab,
+    files: list[Path],
+    delay: float,
+    seconds: float,
+    openssh: bool = False,
+    focus: bool = True,
 ) -> None:
     cfg = ssh_config(lab, lab.root / f"bench_ssh_config_{delay}", delay)
     fleet = Fleet(interval=INTERVAL, readonly=True)
@@ -133,6 +139,8 @@ async def run_fleet(
             samples[change.host.name].append(time.monotonic())
 
     fleet.subscribe(on_change)
+    if focus:  # as the TUI does: the selected guest's host is the one looked at
+        fleet.focus(next(iter(fleet.hosts.values())))
     t0, own0, busy0 = time.monotonic(), own_cpu(), machine_busy_cpu()
     failures = await fleet.connect_all()
     own_connect, busy_connect = own_cpu() - own0, machine_busy_cpu() - busy0
@@ -172,7 +180,8 @@ async def run_fleet(
     cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime) + children
     print(
         f"latency +{delay * 1000:.0f} ms each way: {len(fleet.hosts)} hosts, {guests} guests, "
-        f"{len(failures)} failed; rows of every host shown within {max(rows, default=0):.1f} s "
+        f"{len(failures)} failed; host numbers of "
+        f"{'one host every sample, the others every ' + str(BACKGROUND_NUMBERS_EVERY) if focus else 'every host every sample'}; rows of every host shown within {max(rows, default=0):.1f} s "
         f"(median host {statistics.median(rows) if rows else 0:.1f} s); everything (facts, "
         f"vCPUs and memory of the test driver's guests) in {connect:.1f} s"
     )
@@ -215,6 +224,12 @@ async def main() -> None:
         action="store_true",
         help="reach the hosts with OpenSSH (libvirt's ssh transport) instead of vtui's own SSH",
     )
+    parser.add_argument(
+        "--no-focus",
+        action="store_true",
+        help="every host reads its own CPU and memory every sample (as batch commands "
+        "do); by default one host is looked at, as in the TUI",
+    )
     args = parser.parse_args()
     with Lab() as lab:
         # one sshd stands in for 50 servers: let it take 50 handshakes at once
@@ -225,7 +240,7 @@ async def main() -> None:
         a.start_sshd()
         files = [write_host(lab.root, args.guests, prefix=f"h{i:02d}") for i in range(args.hosts)]
         for delay in (float(d) for d in args.delays.split(",")):
-            await run_fleet(lab, files, delay, args.seconds, args.openssh)
+            await run_fleet(lab, files, delay, args.seconds, args.openssh, focus=not args.no_focus)
 
 
 if __name__ == "__main__":
