@@ -14,7 +14,6 @@ migrate at most virsh + 0.5 s, pre-flight checks included.
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import shlex
 import statistics
@@ -52,11 +51,6 @@ class Bench:
         wrapper.chmod(0o700)
         self.env = {**os.environ, "HOME": str(home)}
         self.env.pop("SSH_AUTH_SOCK", None)
-        # An installed vtui runs from bytecode; without it every run compiles the
-        # modules changed since the last one (+0.1 s a call, seen in a sandbox that
-        # set PYTHONDONTWRITEBYTECODE)
-        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
-        compileall.compile_dir(ROOT / "src", quiet=1)
         self.vtui_opts = ["--ssh-config", lab.ssh_config]
         self.uri = {
             name: f"qemu+ssh://lab-{name}/system?command={wrapper}&no_tty=1" for name in "ab"
