@@ -72,6 +72,24 @@ async def test_a_big_fleet_reads_the_numbers_of_hosts_nobody_looks_at_less_often
         await fleet.close()
 
 
+async def test_sampled_guests_carry_libvirts_uuid_text_also_after_one_is_forgotten():
+    host = Host(demo_uri())
+    try:
+        await host.connect(facts=False)
+        conn = host.require_conn()
+        expected = {d.UUIDString(): d.name() for d in conn.listAllDomains()}
+        assert {u: g.name for u, g in host.guests.items()} == expected
+        undefined = next(g for g in host.guests.values() if not g.active and g.persistent)
+        await host.call(lambda: conn.lookupByUUIDString(undefined.uuid).undefine())
+        host._forget(undefined.uuid)
+        await host.sample()
+        await host.sample()  # (from the cache of UUID texts now)
+        del expected[undefined.uuid]
+        assert {u: g.name for u, g in host.guests.items()} == expected
+    finally:
+        await host.close()
+
+
 async def test_a_command_that_needs_no_inventory_reads_none():
     host = Host(demo_uri())
     changes: list[Change] = []

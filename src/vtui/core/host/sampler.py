@@ -71,6 +71,10 @@ class Sampler:
         # 10,000 records whole costs tens of MB; the keys come in a fixed order.
         self._last: dict[str, tuple[tuple, bool]] = {}
         self._event_at: dict[str, float] = {}
+        # a guest's 16 UUID bytes -> its UUID text: libvirt's virDomainGetUUIDString
+        # formats it with snprintf on every call, twice with its debug line; formatting
+        # is most of what the per-guest calls of a big fleet's sample cost (perf)
+        self._uuid_text: dict[bytes, str] = {}
 
     def new_guest(self, uuid: str, name: str) -> Guest:
         """A guest seen for the first time; its record fills in the rest."""
@@ -86,6 +90,19 @@ class Sampler:
     def forget(self, uuid: str) -> None:
         for table in (self.history, self._counters, self._last, self._event_at):
             table.pop(uuid, None)
+        try:
+            self._uuid_text.pop(bytes.fromhex(uuid.replace("-", "")), None)
+        except ValueError:
+            pass
+
+    def _uuid_of(self, dom) -> str:
+        """A domain reference's UUID text, formatted once per guest."""
+        raw = libvirtmod.virDomainGetUUID(dom)
+        if raw is None:
+            return libvirtmod.virDomainGetUUIDString(dom)
+        h = raw.hex()
+        text = self._uuid_text[raw] = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return text
 
     def reset_rates(self) -> None:
         """After a reconnect the counters may have moved on without us."""
@@ -99,11 +116,12 @@ class Sampler:
         result = SampleResult()
         # the hot loop of a big fleet: look-ups bound to locals once
         last_records, seen_add, guest_of = self._last.get, result.seen.add, guests.get
-        uuid_of, release = libvirtmod.virDomainGetUUIDString, libvirtmod.virDomainFree
+        raw_uuid_of, release = libvirtmod.virDomainGetUUID, libvirtmod.virDomainFree
+        text_of, format_uuid = self._uuid_text.get, self._uuid_of
         kept = set()
         try:
             for dom, rec in records:
-                uuid = uuid_of(dom)
+                uuid = text_of(raw_uuid_of(dom)) or format_uuid(dom)
                 seen_add(uuid)
                 guest = guest_of(uuid)
                 if guest is None:
