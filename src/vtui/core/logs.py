@@ -9,7 +9,6 @@ of 1 MiB.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 from pathlib import Path
 
 LEVELS = ("debug", "info", "warning", "error")
@@ -32,9 +31,13 @@ def configure(level: str, path: Path) -> str | None:
     root.setLevel(getattr(logging, level.upper()))
     # asyncssh says a lot at INFO (every channel); its warnings are what matters to us
     logging.getLogger("asyncssh").setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
+    # here, not at the top: a batch command reads its options (and so this module)
+    # before it starts its SSH login, and logging.handlers loads socket and pickle
+    from logging.handlers import RotatingFileHandler
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        handler: logging.Handler = RotatingFileHandler(
             path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
         )
     except OSError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from urllib.parse import urlsplit
 
 DEFAULT_URI = "qemu:///system"
@@ -39,7 +38,7 @@ def display_name(uri: str) -> str:
         return parts.hostname
     if driver == "test":
         return "demo" if parts.path.endswith("demo-host.xml") else "test"
-    name = socket.gethostname()
+    name = os.uname().nodename  # (socket.gethostname's answer, without loading socket)
     return name if parts.path in ("/system", "") else f"{name}({parts.path.strip('/')})"
 
 
