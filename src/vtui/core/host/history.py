@@ -83,15 +83,13 @@ class GuestHistory:
         """Append the last sample again: the sampler's shortcut for a guest whose
         record did not move (an idle guest's numbers are those of the last sample)."""
         data, at = self._data, self._next
-        if at < 0:
-            if not data:
-                self.append(guest)
-                return
-            data += data[-WIDTH:]
-            if len(data) >= self.capacity * WIDTH:
-                self._next = 0
+        if not data:
+            self.append(guest)
             return
-        start = at * WIDTH
+        if at < 0:  # still filling: the last record is the newest
+            self._put(bytes(data[-WIDTH:]))
+            return
+        start = at * WIDTH  # full: copied in place, the hot case
         data[start : start + WIDTH] = data[start - WIDTH : start] if at else data[-WIDTH:]
         self._next = (at + 1) % self.capacity
 

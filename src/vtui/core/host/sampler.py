@@ -95,9 +95,9 @@ class Sampler:
         except ValueError:
             pass
 
-    def _uuid_of(self, dom) -> str:
-        """A domain reference's UUID text, formatted once per guest."""
-        raw = libvirtmod.virDomainGetUUID(dom)
+    def _format_uuid(self, raw: bytes | None, dom) -> str:
+        """The UUID text of a domain reference whose bytes are `raw`, kept for the
+        next samples (libvirt's own text if the bytes could not be read)."""
         if raw is None:
             return libvirtmod.virDomainGetUUIDString(dom)
         h = raw.hex()
@@ -117,11 +117,12 @@ class Sampler:
         # the hot loop of a big fleet: look-ups bound to locals once
         last_records, seen_add, guest_of = self._last.get, result.seen.add, guests.get
         raw_uuid_of, release = libvirtmod.virDomainGetUUID, libvirtmod.virDomainFree
-        text_of, format_uuid = self._uuid_text.get, self._uuid_of
+        text_of, format_uuid = self._uuid_text.get, self._format_uuid
         kept = set()
         try:
             for dom, rec in records:
-                uuid = text_of(raw_uuid_of(dom)) or format_uuid(dom)
+                raw = raw_uuid_of(dom)
+                uuid = text_of(raw) or format_uuid(raw, dom)
                 seen_add(uuid)
                 guest = guest_of(uuid)
                 if guest is None:
