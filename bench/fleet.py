@@ -178,10 +178,15 @@ async def run_fleet(
     gaps = [b - a for s in samples.values() for a, b in zip(s, s[1:])]
     rounds = min(sum(1 for t in s if w0 <= t <= w0 + elapsed) for s in samples.values())
     cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime) + children
+    numbers = (
+        f"one host every sample, the others every {BACKGROUND_NUMBERS_EVERY}"
+        if focus
+        else "every host every sample"
+    )
     print(
         f"latency +{delay * 1000:.0f} ms each way: {len(fleet.hosts)} hosts, {guests} guests, "
-        f"{len(failures)} failed; host numbers of "
-        f"{'one host every sample, the others every ' + str(BACKGROUND_NUMBERS_EVERY) if focus else 'every host every sample'}; rows of every host shown within {max(rows, default=0):.1f} s "
+        f"{len(failures)} failed; host numbers of {numbers}; "
+        f"rows of every host shown within {max(rows, default=0):.1f} s "
         f"(median host {statistics.median(rows) if rows else 0:.1f} s); everything (facts, "
         f"vCPUs and memory of the test driver's guests) in {connect:.1f} s"
     )
