@@ -44,6 +44,16 @@ def run_cli(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess:
     )
 
 
+def run_python(code: str) -> subprocess.CompletedProcess:
+    """`code` in a fresh interpreter on this checkout: what a new process loads."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+
+
 def one_error_line(err: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
@@ -385,12 +395,7 @@ def test_batch_does_not_import_textual():
         "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-    )
+    result = run_python(code)
     assert result.returncode == 0, result.stdout + result.stderr
     assert vtui.batch.main is main
 
@@ -406,12 +411,7 @@ def test_what_runs_before_the_ssh_login_loads_no_network_or_libvirt_code():
         "bad = [m for m in ('libvirt', 'asyncio', 'lxml', 'socket', 'logging.handlers') "
         "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-    )
+    result = run_python(code)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -424,12 +424,7 @@ def test_one_guest_action_loads_no_bulk_clone_or_snapshot_code():
         "'vtui.core.host.devices') if m in sys.modules]; "
         "print(code, bad); sys.exit(1 if bad or code else 0)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-    )
+    result = run_python(code)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "web-01 on demo: paused" in result.stdout
 
