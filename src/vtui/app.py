@@ -14,6 +14,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from vtui.commands import screen_commands
+from vtui.core import logs
 from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
 from vtui.core.host import Change, HostStatus
@@ -32,7 +33,7 @@ def shorten(text: str, limit: int = NOTIFY_MAX) -> str:
 
 
 NOTHING_ANSWERED = "No host answered. Check that libvirtd runs and the URI, or try: vtui --demo"
-log = logging.getLogger("vtui.app")
+log = logs.logger("vtui.app")
 _LOG_LEVEL = {"error": logging.ERROR, "warning": logging.WARNING}
 
 

@@ -10,15 +10,13 @@ log file, and the traceback goes to the log.
 
 from __future__ import annotations
 
-import logging
-
 from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from vtui.core import logs
 from vtui.core.errors import VtuiError
 
-log = logging.getLogger("vtui.ui")
+log = logs.logger("vtui.ui")
 
 
 def report(app: App, error: BaseException, what: str) -> None:

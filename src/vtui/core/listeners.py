@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from vtui.core import logs
+
 T = TypeVar("T")
-log = logging.getLogger("vtui.core")
+log = logs.logger("vtui.core")
 
 
 class Publisher(Generic[T]):

@@ -8,8 +8,11 @@ of 1 MiB.
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import logging
+    from pathlib import Path
 
 LEVELS = ("debug", "info", "warning", "error")
 MAX_BYTES = 1 << 20
@@ -19,9 +22,24 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _handler: logging.Handler | None = None
 
 
+def logger(name: str) -> logging.Logger:
+    """The logger of a vtui module. Until the log is configured, records go nowhere:
+    Python's last-resort handler would print them over the screen. (logging is
+    imported here, not at the top: batch commands read this module before their SSH
+    login starts, and each module loaded before it delays the login.)"""
+    import logging
+
+    top = logging.getLogger("vtui")
+    if not top.handlers:
+        top.addHandler(logging.NullHandler())
+    return logging.getLogger(name)
+
+
 def configure(level: str, path: Path) -> str | None:
     """Send log records of `level` and above to `path` (rotated). Returns why the file
     cannot be written (the app then says so once), or None."""
+    import logging
+
     global _handler
     root = logging.getLogger()
     if _handler is not None:

@@ -13,10 +13,10 @@ snapshots and deletes here, and migrations (core/migration/bulk.py) above.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from vtui.core import logs
 from vtui.core.errors import VtuiError, libvirt_message
 from vtui.core.guests.lifecycle import ACTIONS, delete_guest, refusal, run_action, storage_of
 from vtui.core.guests.snapshot_rules import SnapshotRequest
@@ -25,7 +25,7 @@ from vtui.core.host import Host
 from vtui.core.model import Guest
 
 PER_HOST = 3  # of a host's 4 worker threads: one stays free for sampling and the UI
-log = logging.getLogger("vtui.bulk")
+log = logs.logger("vtui.bulk")
 
 
 @dataclass(frozen=True, slots=True)

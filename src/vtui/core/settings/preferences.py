@@ -16,7 +16,6 @@ for the UI to say (the core knows no keys); entries keep their line for that.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +52,8 @@ def load(path: Path | None = None) -> Preferences:
     except (OSError, UnicodeDecodeError) as exc:
         prefs.problem(0, f"cannot read: {exc}")
         return prefs
+    import tomllib  # (only when there is a file: its import delays a command's SSH login)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:  # its message says "(at line N, column M)"

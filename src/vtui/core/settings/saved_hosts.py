@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +29,8 @@ from vtui.core.errors import VtuiError
 from vtui.core.settings import paths
 
 if TYPE_CHECKING:
+    from tomllib import TOMLDecodeError
+
     from tomlkit.items import Table
 
 # (tomlkit and toml_edit are imported where the file is changed: every batch command
@@ -89,13 +90,16 @@ def load(path: Path | None = None) -> tuple[list[SavedHost], VtuiError | None]:
 def _read(path: Path) -> tuple[list[_Entry], VtuiError | None]:
     try:
         text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
     except FileNotFoundError:
         return [], None
-    except tomllib.TOMLDecodeError as exc:
-        return [], VtuiError(f"{path}:{_line_of(exc)}: {exc}")
     except (OSError, UnicodeDecodeError) as exc:
         return [], VtuiError(f"cannot read {path}: {exc}")
+    import tomllib  # (only when there is a file: its import delays a command's SSH login)
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return [], VtuiError(f"{path}:{_line_of(exc)}: {exc}")
     tables = data.get("host", [])
     if not isinstance(tables, list):
         return [], VtuiError(f"{path}: 'host' must be a list of [[host]] tables")
@@ -120,7 +124,7 @@ def _read(path: Path) -> tuple[list[_Entry], VtuiError | None]:
     return entries, None
 
 
-def _line_of(exc: tomllib.TOMLDecodeError) -> int:
+def _line_of(exc: TOMLDecodeError) -> int:
     found = re.search(r"at line (\d+)", str(exc))
     return int(found[1]) if found else 0
 

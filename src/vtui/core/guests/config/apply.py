@@ -8,18 +8,18 @@ the change and what waits for a restart.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import libvirt
 
+from vtui.core import logs
 from vtui.core.errors import VtuiError, libvirt_message
 from vtui.core.guests.config.model import GuestConfig
 from vtui.core.guests.config.plan import Call, Context, Plan, Scope, canonical, unified_diff
 from vtui.core.guests.config.read import lookup, persistent_flags, read_blocking
 from vtui.core.host import Host
 
-log = logging.getLogger("vtui.guests.config")
+log = logs.logger("vtui.guests.config")
 
 
 @dataclass(frozen=True, slots=True)
