@@ -142,3 +142,37 @@ async def test_delete_refuses_a_running_guest(host, make_guest, local_host):
     with pytest.raises(VtuiError, match="running"):
         await delete_guest(host, host.find(name))
     assert host.find(name).state == "running"
+
+
+async def test_bulk_stats_of_qemu_guests_are_libvirt_pythons(host, make_guest, local_host):
+    """vtui's compiled reader against libvirt-python's, on real QEMU records (block,
+    net, vCPU and balloon numbers): a paused guest's numbers stand still, so its
+    record must be the same to the value; every guest's must have the same keys and
+    value types."""
+    import libvirt
+
+    from vtui.core.host import sampler
+    from vtui.core.host.stats import STATS_FLAGS, STATS_GROUPS
+
+    assert sampler._domstats is not None, "vtui's compiled module (setup.py) was not built"
+    paused = make_guest(local_host, paused=True)
+    await until(lambda: host.find(paused) is not None)
+    uuid = host.find(paused).uuid
+
+    def both():
+        conn = libvirt.openReadOnly(local_host.uri)
+        try:
+            theirs = {
+                d.UUIDString(): rec for d, rec in conn.getAllDomainStats(STATS_GROUPS, STATS_FLAGS)
+            }
+            ours = {u: rec for u, _n, rec, _d in sampler.bulk_stats(conn, theirs)}
+            return theirs, ours
+        finally:
+            conn.close()
+
+    theirs, ours = await asyncio.to_thread(both)
+    assert ours[uuid] == theirs[uuid]
+    assert {"block.count", "net.count", "vcpu.current", "balloon.current"} <= set(ours[uuid])
+    assert {u: {k: type(v) for k, v in r.items()} for u, r in ours.items()} == {
+        u: {k: type(v) for k, v in r.items()} for u, r in theirs.items()
+    }

@@ -87,7 +87,7 @@ async def test_sampled_guests_carry_libvirts_uuid_text_also_after_one_is_forgott
         await host.call(lambda: conn.lookupByUUIDString(undefined.uuid).undefineFlags(flags))
         host._forget(undefined.uuid)
         await host.sample()
-        await host.sample()  # (from the cache of UUID texts now)
+        await host.sample()
         del expected[undefined.uuid]
         assert {u: g.name for u, g in host.guests.items()} == expected
     finally:
@@ -163,3 +163,43 @@ def test_list_rates_of_a_busy_guest(make_guest, local_host):
     out = subprocess.run(command, capture_output=True, text=True, timeout=60)
     guest = next(g for g in json.loads(out.stdout)["guests"] if g["name"] == busy)
     assert guest["cpu_percent"] is None  # one sample: unknown, not zero
+
+
+@pytest.mark.parametrize("reader", ["compiled", "libvirt-python"])
+def test_bulk_stats_read_what_libvirt_python_reads_and_refer_only_to_new_guests(
+    reader, monkeypatch
+):
+    import libvirtmod
+
+    from vtui.core.host import sampler
+    from vtui.core.host.stats import STATS_FLAGS, STATS_GROUPS
+
+    assert sampler._domstats is not None, "vtui's compiled module (setup.py) was not built"
+    if reader == "libvirt-python":  # the way taken where the module could not be built
+        monkeypatch.setattr(sampler, "_domstats", None)
+    conn = libvirt.openReadOnly(demo_uri())
+    try:
+        expected = {
+            d.UUIDString(): (d.name(), rec)
+            for d, rec in conn.getAllDomainStats(STATS_GROUPS, STATS_FLAGS)
+        }
+        records = sampler.bulk_stats(conn, set())
+        try:
+            assert {uuid: (name, rec) for uuid, name, rec, _d in records} == expected
+            # each new guest comes with a reference to itself, for the calls that follow
+            names = [libvirtmod.virDomainGetName(d) for _u, _n, _r, d in records]
+            assert names == [name for _u, name, _r, _d in records]
+        finally:
+            for *_rest, dom in records:
+                libvirtmod.virDomainFree(dom)
+        records = sampler.bulk_stats(conn, set(expected))  # all known: no references
+        assert {uuid: rec for uuid, _n, rec, _d in records} == {
+            uuid: rec for uuid, (_name, rec) in expected.items()
+        }
+        assert all(name is None and dom is None for _u, name, _r, dom in records)
+        # libvirt's refusal reaches the caller as libvirt's error, in either way
+        monkeypatch.setattr(sampler, "STATS_FLAGS", 1 << 20)  # no such flag
+        with pytest.raises(libvirt.libvirtError, match="flags"):
+            sampler.bulk_stats(conn, set())
+    finally:
+        conn.close()

@@ -306,7 +306,7 @@ class Host(HostLink):
             return False
 
     def _sample_blocking(self, conn: libvirt.virConnect, began: float):
-        records = bulk_stats(conn)
+        records = bulk_stats(conn, self.guests)
         result = self._sampler.process(conn, self.guests, records, began)
         del records  # a big reply is garbage now, not after the flags and host numbers
         flags = None

@@ -9,6 +9,7 @@ guest dict never changes size under a reader.
 from __future__ import annotations
 
 import time
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 import libvirt
@@ -24,6 +25,11 @@ from vtui.core.host.stats import (
     counters_of,
 )
 from vtui.core.model import Guest
+
+try:  # vtui's compiled module (setup.py); without it, libvirt-python does the reading
+    from vtui.core.host import _domstats
+except ImportError:
+    _domstats = None  # type: ignore[assignment]
 
 HISTORY = 60  # samples of CPU history the main screen shows per guest and host
 
@@ -71,10 +77,6 @@ class Sampler:
         # 10,000 records whole costs tens of MB; the keys come in a fixed order.
         self._last: dict[str, tuple[tuple, bool]] = {}
         self._event_at: dict[str, float] = {}
-        # a guest's 16 UUID bytes -> its UUID text: libvirt's virDomainGetUUIDString
-        # formats it with snprintf on every call, twice with its debug line; formatting
-        # is most of what the per-guest calls of a big fleet's sample cost (perf)
-        self._uuid_text: dict[bytes, str] = {}
 
     def new_guest(self, uuid: str, name: str) -> Guest:
         """A guest seen for the first time; its record fills in the rest."""
@@ -90,19 +92,6 @@ class Sampler:
     def forget(self, uuid: str) -> None:
         for table in (self.history, self._counters, self._last, self._event_at):
             table.pop(uuid, None)
-        try:
-            self._uuid_text.pop(bytes.fromhex(uuid.replace("-", "")), None)
-        except ValueError:
-            pass
-
-    def _format_uuid(self, raw: bytes | None, dom) -> str:
-        """The UUID text of a domain reference whose bytes are `raw`, kept for the
-        next samples (libvirt's own text if the bytes could not be read)."""
-        if raw is None:
-            return libvirtmod.virDomainGetUUIDString(dom)
-        h = raw.hex()
-        text = self._uuid_text[raw] = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-        return text
 
     def reset_rates(self) -> None:
         """After a reconnect the counters may have moved on without us."""
@@ -112,27 +101,26 @@ class Sampler:
     def process(
         self, conn: libvirt.virConnect, guests: dict[str, Guest], records, began: float
     ) -> SampleResult:
-        """Apply a raw bulk reply (bulk_stats); releases its domain references."""
+        """Apply a bulk reply (bulk_stats); releases the domain references it holds."""
         result = SampleResult()
         # the hot loop of a big fleet: look-ups bound to locals once
         last_records, seen_add, guest_of = self._last.get, result.seen.add, guests.get
-        raw_uuid_of, release = libvirtmod.virDomainGetUUID, libvirtmod.virDomainFree
-        text_of, format_uuid = self._uuid_text.get, self._format_uuid
         kept = set()
         try:
-            for dom, rec in records:
-                raw = raw_uuid_of(dom)
-                uuid = text_of(raw) or format_uuid(raw, dom)
-                seen_add(uuid)
+            for uuid, name, rec, dom in records:
                 guest = guest_of(uuid)
                 if guest is None:
-                    guest = self.new_guest(uuid, libvirtmod.virDomainGetName(dom))
+                    if dom is None:
+                        continue  # forgotten (an event) since bulk_stats looked: next time
+                    seen_add(uuid)
+                    guest = self.new_guest(uuid, name)
                     if "vcpu.current" not in rec:  # the wrapper owns this reference now
                         result.needs_info.append((uuid, libvirt.virDomain(conn, _obj=dom)))
                         kept.add(id(dom))
                     self.update(guest, rec, began)
                     result.new.append(guest)
                     continue
+                seen_add(uuid)
                 last = last_records(uuid)
                 if last is not None and last[1] and last[0] == tuple(rec.values()):
                     # nothing moved since a sample that already showed "no change" (a
@@ -144,8 +132,9 @@ class Sampler:
                 if self.update(guest, rec, began):
                     result.changed.add(uuid)
         finally:
-            for dom, _rec in records:
-                if id(dom) not in kept:
+            release = libvirtmod.virDomainFree
+            for _uuid, _name, _rec, dom in records:
+                if dom is not None and id(dom) not in kept:
                     release(dom)
         return result
 
@@ -185,13 +174,43 @@ class Sampler:
         guest.vcpus, guest.memory_kib, guest.memory_max_kib = vcpus, cur_kib, max_kib
 
 
-def bulk_stats(conn: libvirt.virConnect) -> list:
-    """getAllDomainStats as the C module returns it: (domain reference, record) pairs,
-    without a Python virDomain object per guest (its __init__ and __del__ cost a big
-    host more than the rest of a refresh). process() releases the references."""
-    records = libvirtmod.virConnectGetAllDomainStats(conn._o, STATS_GROUPS, STATS_FLAGS)
+def bulk_stats(conn: libvirt.virConnect, known: Container[str]) -> list:
+    """The host's bulk statistics as (uuid, name, record, domain) tuples: for a guest
+    whose UUID is in `known`, name and domain are None; for any other, its name and a
+    domain reference (a capsule) that process() releases or hands on. No Python
+    virDomain object is made per guest: its __init__ and __del__ cost a big host more
+    than the rest of a refresh."""
+    if _domstats is not None:
+        records = _domstats.domain_stats(conn._o, STATS_GROUPS, STATS_FLAGS, known)
+    else:
+        records = _through_libvirt_python(conn, known)
     if records is None:
         raise libvirt.libvirtError("virConnectGetAllDomainStats() failed")
+    return records
+
+
+def _through_libvirt_python(conn: libvirt.virConnect, known: Container[str]) -> list | None:
+    """bulk_stats without vtui's compiled module (it could not be built here): the same
+    tuples, at the cost of more libvirt calls per guest."""
+    pairs = libvirtmod.virConnectGetAllDomainStats(conn._o, STATS_GROUPS, STATS_FLAGS)
+    if pairs is None:
+        return None
+    records = []
+    try:
+        for dom, rec in pairs:
+            uuid = libvirtmod.virDomainGetUUIDString(dom)
+            if uuid in known:
+                libvirtmod.virDomainFree(dom)
+                records.append((uuid, None, rec, None))
+            else:
+                records.append((uuid, libvirtmod.virDomainGetName(dom), rec, dom))
+    except BaseException:
+        for dom, _rec in pairs[len(records) :]:
+            libvirtmod.virDomainFree(dom)
+        for _uuid, _name, _rec, dom in records:
+            if dom is not None:
+                libvirtmod.virDomainFree(dom)
+        raise
     return records
 
 
