@@ -179,53 +179,126 @@ class LocalForwarder:
     """A local unix socket whose connections are piped to a remote one over SSH.
     (Not asyncssh's forward_local_path: closing must first wait for libvirt to let go
     of its socket; hanging up under a connection libvirt is still tearing down makes
-    its client touch freed memory and print warnings on the terminal.)"""
+    its client touch freed memory and print warnings on the terminal.)
+
+    Every libvirt call of every host passes through here, so the bytes go from one
+    protocol's callback straight into the other side (no stream reader, task or future
+    per message); each side pauses the other when its own buffers fill up."""
 
     def __init__(self, conn: asyncssh.SSHClientConnection, remote: str):
         self.conn, self.remote = conn, remote
         self._server: asyncio.AbstractServer | None = None
-        self._clients: set[asyncio.Task] = set()
+        self._pipes: set[_LocalEnd] = set()
 
     async def start(self, path: str) -> None:
-        self._server = await asyncio.start_unix_server(self._serve, path)
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:  # (always, inside a server's callback)
-            self._clients.add(task)
-        try:
-            remote_reader, remote_writer = await self.conn.open_unix_connection(self.remote)
-            try:
-                await asyncio.gather(_pipe(reader, remote_writer), _pipe(remote_reader, writer))
-            finally:
-                remote_writer.close()
-        except (OSError, asyncssh.Error):
-            pass  # the SSH side failed: hanging up is all libvirt needs to know
-        except asyncio.CancelledError:
-            # close() ends us; returning normally keeps asyncio's stream server from
-            # logging the cancellation as an error on the terminal
-            pass
-        finally:
-            writer.close()
-            self._clients.discard(task)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_unix_server(lambda: _LocalEnd(self), path)
 
     async def close(self, grace: float) -> None:
         if self._server is not None:
             self._server.close()
-        if self._clients and grace:
-            await asyncio.wait(self._clients, timeout=grace)
-        for task in self._clients:
-            task.cancel()
+        pipes = list(self._pipes)
+        if pipes and grace:  # libvirt hangs up first, if it does within the grace time
+            await asyncio.wait([p.done for p in pipes], timeout=grace)
+        for pipe in pipes:
+            pipe.hang_up()
 
 
-async def _pipe(reader, writer) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-        writer.write_eof()
-    except (OSError, asyncssh.Error):
-        pass
+class _LocalEnd(asyncio.Protocol):
+    """libvirt's connection to the local socket, and the SSH channel it is piped to."""
+
+    def __init__(self, forwarder: LocalForwarder):
+        self.forwarder = forwarder
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+        self.channel: asyncssh.SSHUNIXChannel | None = None
+        self._early: list[bytes] = []  # what libvirt sent before the channel was open
+        self._early_eof = False
+        self._opening: asyncio.Task | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.forwarder._pipes.add(self)
+        self._opening = asyncio.ensure_future(self._open_channel())
+
+    async def _open_channel(self) -> None:
+        try:
+            channel, _session = await self.forwarder.conn.create_unix_connection(
+                lambda: _RemoteEnd(self), self.forwarder.remote
+            )
+        except (OSError, asyncssh.Error):
+            self.hang_up()  # the SSH side failed: hanging up is all libvirt needs to know
+            return
+        except asyncio.CancelledError:
+            return  # libvirt hung up meanwhile
+        self.channel = channel
+        for data in self._early:
+            channel.write(data)
+        self._early.clear()
+        if self._early_eof:
+            channel.write_eof()
+
+    def data_received(self, data: bytes) -> None:
+        if self.channel is not None:
+            self.channel.write(data)
+        else:
+            self._early.append(data)
+
+    def eof_received(self) -> bool:
+        if self.channel is not None:
+            self.channel.write_eof()
+        else:
+            self._early_eof = True
+        return True  # half-closed: the reply may still come
+
+    def pause_writing(self) -> None:  # libvirt reads slower than the host sends
+        if self.channel is not None:
+            self.channel.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.channel is not None:
+            self.channel.resume_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.forwarder._pipes.discard(self)
+        if self._opening is not None and not self._opening.done():
+            self._opening.cancel()
+        if self.channel is not None:
+            self.channel.close()
+        if not self.done.done():
+            self.done.set_result(None)
+
+    def hang_up(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _RemoteEnd(asyncssh.SSHUNIXSession):
+    """The SSH channel's side: what the host sends goes straight to libvirt."""
+
+    def __init__(self, local: _LocalEnd):
+        self.local = local
+
+    def data_received(self, data, datatype) -> None:
+        if self.local.transport is not None:
+            self.local.transport.write(data)
+
+    def eof_received(self) -> bool:
+        transport = self.local.transport
+        if transport is not None and transport.can_write_eof():
+            transport.write_eof()
+        return False
+
+    def pause_writing(self) -> None:  # the SSH window is full: stop reading libvirt
+        if self.local.transport is not None:
+            self.local.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.local.transport is not None:
+            self.local.transport.resume_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.local.hang_up()
 
 
 def private_dir() -> str:
