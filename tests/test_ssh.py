@@ -345,3 +345,24 @@ async def test_session_path(lab, fleet):
     await host.connect()
     assert host.tunnel.remote_socket == "/run/libvirt/libvirt-sock"
     assert host.facts.hostname == "lab-a"
+
+
+async def test_a_forwarded_socket_whose_channel_closed_hangs_up_on_libvirt(lab, fleet):
+    """Bytes from libvirt that meet a channel the host has just closed (in the same turn
+    of the loop, before its close reaches us) end that one connection, quietly; the
+    host's own connection keeps working."""
+    host = add_target(fleet, "lab-a", ssh_config=lab.ssh_config)
+    await host.connect()
+    forwarder = host.tunnel._forwarder
+    before = set(forwarder._pipes)
+    reader, writer = await asyncio.open_unix_connection(host.tunnel.local_socket)
+    await until(lambda: forwarder._pipes - before, 5, "our connection forwarded")
+    (pipe,) = forwarder._pipes - before
+    await until(lambda: pipe.channel is not None, 10, "its channel open")
+    pipe.channel.close()
+    pipe.data_received(b"\0\0\0\x1c")  # (raised BrokenPipeError into asyncio before)
+    assert await asyncio.wait_for(reader.read(), 5) == b""  # hung up
+    writer.close()
+    assert pipe not in forwarder._pipes
+    change = await host.sample()
+    assert not change.error and host.facts.hostname == "lab-a"

@@ -232,17 +232,20 @@ class _LocalEnd(asyncio.Protocol):
         except asyncio.CancelledError:
             return  # libvirt hung up meanwhile
         self.channel = channel
-        for data in self._early:
-            channel.write(data)
-        self._early.clear()
+        early, self._early = self._early, []
+        for data in early:
+            self.data_received(data)
         if self._early_eof:
             channel.write_eof()
 
     def data_received(self, data: bytes) -> None:
-        if self.channel is not None:
-            self.channel.write(data)
-        else:
+        if self.channel is None:
             self._early.append(data)
+            return
+        try:
+            self.channel.write(data)
+        except OSError:  # the host side closed in this same turn of the loop
+            self.hang_up()
 
     def eof_received(self) -> bool:
         if self.channel is not None:
