@@ -1,14 +1,20 @@
 """Benchmark: vtui's batch commands against virsh, side by side, on the lab's two hosts
 over SSH (tests/lab: private libvirtd + sshd in namespaces, TCG guests). Needs root.
 
-Both reach the hosts the same way: OpenSSH with the lab's ssh config (virsh through a
+Both reach the hosts the same way: OpenSSH with one ssh config (virsh through a
 wrapper that adds `-F`, vtui through `--ssh-config`), the same ProxyCommand, a private
-HOME. Each round runs every pair interleaved (vtui, virsh, then the other way round in
+HOME. The ProxyCommand is bench/delay_relay.py with no delay, whose socket has
+TCP_NODELAY as OpenSSH's own TCP socket does once a session starts: the tests' bash
+relay (--bash-relay) has Nagle's algorithm on, and every SSH session after the first
+on one connection then waits about 40 ms for a delayed ACK (47 against 12 ms for a
+second session through an OpenSSH master, measured), which no direct connection does. Each round runs every pair interleaved (vtui, virsh, then the other way round in
 the next round), and prints both times and their ratio; the summary gives the median
 and range of each ratio. Targets (issue 18): list and actions at most 1.5x virsh;
-migrate at most virsh + 0.5 s, pre-flight checks included.
+migrate at most virsh + 0.5 s, pre-flight checks included. A command that acts on a
+running guest starts once that guest is idle.
 
     .venv/bin/python bench/batch_vs_virsh.py [--rounds 5] [--only list,actions,migrate]
+        [--bash-relay]
 """
 
 from __future__ import annotations
@@ -44,14 +50,14 @@ def timed(argv: list[str], env: dict) -> float:
 
 
 class Bench:
-    def __init__(self, lab: Lab, home: Path):
+    def __init__(self, lab: Lab, home: Path, ssh_config: str):
         self.lab = lab
         wrapper = home / "ssh-lab"
-        wrapper.write_text(f'#!/bin/sh\nexec ssh -F {shlex.quote(lab.ssh_config)} "$@"\n')
+        wrapper.write_text(f'#!/bin/sh\nexec ssh -F {shlex.quote(ssh_config)} "$@"\n')
         wrapper.chmod(0o700)
         self.env = {**os.environ, "HOME": str(home)}
         self.env.pop("SSH_AUTH_SOCK", None)
-        self.vtui_opts = ["--ssh-config", lab.ssh_config]
+        self.vtui_opts = ["--ssh-config", ssh_config]
         self.uri = {
             name: f"qemu+ssh://lab-{name}/system?command={wrapper}&no_tty=1" for name in "ab"
         }
@@ -123,6 +129,19 @@ class Guests:
             dom.resume()
         elif want == "paused" and state == running:
             dom.suspend()
+        if want == "running":
+            self.idle(name)
+
+    def idle(self, name: str, most: float = 0.1, limit: float = 15.0) -> None:
+        """Until the guest uses under `most` of a core: a TCG guest the start step has
+        just booted runs on the same two cores as the commands timed next, and would
+        take its CPU from whichever of them runs while it boots."""
+        dom, deadline = self.dom(name), time.monotonic() + limit
+        while time.monotonic() < deadline:
+            before, began = dom.info()[4], time.monotonic()
+            time.sleep(0.25)
+            if (dom.info()[4] - before) / 1e9 / (time.monotonic() - began) < most:
+                return
 
     def on(self, name: str) -> str:
         for host, conn in self.conns.items():
@@ -144,14 +163,25 @@ class Guests:
             self.dom(name, src).migrate3(self.conns[host], {}, flags)
 
 
-def run(rounds: int, only: set[str]) -> None:
+def nodelay_relay(host) -> str:
+    # a bare Python (-S -I): it starts about as fast as the bash relay
+    return f"{sys.executable} -S -I {ROOT / 'bench/delay_relay.py'} 0 {host.ip} 22"
+
+
+def run(rounds: int, only: set[str], bash_relay: bool = False) -> None:
     # An installed vtui has its modules compiled to bytecode; a checkout run with
     # PYTHONDONTWRITEBYTECODE (as here) would compile them again on every call.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)  # errors are handled here
     kernel, initrd = ensure_guest_image()
     with Lab() as lab, tempfile.TemporaryDirectory(prefix="vtui-bench-home-") as home:
-        b = Bench(lab, Path(home))
+        ssh_config = lab.ssh_config
+        if not bash_relay:
+            ssh_config = str(Path(home) / "ssh_config")
+            lab.write_ssh_config(Path(ssh_config), nodelay_relay)
+        relay = "the tests' bash relay" if bash_relay else "bench/delay_relay.py, no delay"
+        print(f"ProxyCommand: {relay}", flush=True)
+        b = Bench(lab, Path(home), ssh_config)
         # a few guests on each host, as a small server has: running and shut off
         for host in lab:
             for i in range(3):
@@ -232,8 +262,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", default="list,actions,migrate")
+    parser.add_argument(
+        "--bash-relay", action="store_true", help="reach the hosts through the tests' bash relay"
+    )
     args = parser.parse_args()
-    run(args.rounds, set(args.only.split(",")))
+    run(args.rounds, set(args.only.split(",")), args.bash_relay)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -65,6 +66,14 @@ def missing_requirements() -> str | None:
     if missing:
         return f"the libvirt lab needs these tools: {', '.join(missing)}"
     return None
+
+
+def _bash_relay(h: Host) -> str:
+    """The tests' relay: bash's /dev/tcp (no extra packages). When ssh closes our stdin,
+    the reader is killed too so the socket really closes (bash cannot shutdown() it);
+    else sshd and the leftover cat wait on each other. Its socket has Nagle's
+    algorithm on (bash cannot set TCP_NODELAY)."""
+    return f"bash -c 'exec 3<>/dev/tcp/{h.ip}/22; cat <&3 & cat >&3; kill $!; wait'"
 
 
 class LabError(RuntimeError):
@@ -598,22 +607,23 @@ class Lab:
             first.exec("ip", "link", "set", f"p{i}", "master", "labbr", "up")
 
     def _write_ssh_config(self) -> None:
-        # ProxyCommand: the root namespace has no route to 10.77.0.x, so enter the host's
-        # netns and relay stdio to its sshd with bash's /dev/tcp (no extra packages).
+        self.write_ssh_config(Path(self.ssh_config), _bash_relay)
+
+    def write_ssh_config(self, path: Path, relay: Callable[[Host], str]) -> None:
+        """An ssh config naming every host, reached through `relay(host)`: a command
+        run inside the host's netns (the root namespace has no route to 10.77.0.x)
+        that relays stdio to the host's sshd."""
         out = []
         for h in self:
-            # When ssh closes our stdin, kill the reader too so the socket really closes
-            # (bash cannot shutdown() it); else sshd and the leftover cat wait on each other.
-            relay = f"exec 3<>/dev/tcp/{h.ip}/22; cat <&3 & cat >&3; kill $!; wait"
             out.append(
                 f"Host {h.hostname}\n"
                 f"  HostName {h.ip}\n  User root\n"
                 f"  IdentityFile {self.client_key}\n  IdentitiesOnly yes\n"
                 f"  UserKnownHostsFile {self.known_hosts}\n  GlobalKnownHostsFile /dev/null\n"
                 f"  StrictHostKeyChecking yes\n  BatchMode yes\n  LogLevel ERROR\n"
-                f"  ProxyCommand nsenter --net={h.netns_path} bash -c '{relay}'\n"
+                f"  ProxyCommand nsenter --net={h.netns_path} {relay(h)}\n"
             )
-        Path(self.ssh_config).write_text("\n".join(out))
+        path.write_text("\n".join(out))
 
     def _save_caps_cache(self) -> None:
         """Keep host a's QEMU capabilities for the next lab (per-file atomic replace)."""
