@@ -102,3 +102,43 @@ def test_the_command_process_exits_at_once_and_cleanly(lab):
     assert result.stdout.splitlines()[0].startswith("host,name,uuid,")
     assert time.monotonic() - began < 20
     assert ssh_leftovers() == []
+
+
+def test_an_early_login_ends_with_the_command_that_started_it(lab, tmp_path):
+    """A command killed outright (SIGKILL: no atexit, no finally) leaves no SSH login
+    behind: the login's own session reads a pipe that dies with the process."""
+    code = (
+        "import os, sys, time\n"
+        "from vtui.core.fleet import openssh\n"
+        "from vtui.core.fleet.targets import ssh_target_of\n"
+        f"openssh.warm_up(ssh_target_of('lab-a', ssh_config={lab.ssh_config!r}), 10)\n"
+        "(setup,) = openssh._warm.values()\n"
+        "deadline = time.monotonic() + 20\n"
+        "while not os.path.exists(setup.control) and time.monotonic() < deadline:\n"
+        "    time.sleep(0.01)\n"
+        "print(setup.master.pid, os.path.exists(setup.control), flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "XDG_RUNTIME_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    pid, logged_in = result.stdout.split()
+    assert logged_in == "True", result.stderr
+    deadline = time.monotonic() + 10
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert not alive(pid), "the login outlived its command"
+    finally:
+        if alive(pid):
+            os.kill(int(pid), 9)
+
+
+def alive(pid: str) -> bool:
+    """Running (an exited process nobody has reaped yet is a zombie: not running)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] != "Z"
