@@ -14,8 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from vtui.core.errors import VtuiError
 
@@ -34,8 +33,7 @@ if TYPE_CHECKING:
     import asyncio
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
+class Command(NamedTuple):
     """A command's module (imported only when that command runs: a script calling
     `vtui list` in a loop pays for no other command's imports), its parser and its
     coroutine there."""

@@ -9,7 +9,6 @@ is the confirmation. It says on stdout what it did.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from vtui.core.errors import VtuiError
@@ -174,6 +173,7 @@ async def run_action_command(args: argparse.Namespace) -> int:
 
 async def _run_on_many(args: argparse.Namespace) -> int:
     import asyncio
+    from dataclasses import replace
 
     from vtui.core.guests import lifecycle_action, run_bulk
 

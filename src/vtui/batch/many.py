@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .output import error_line, print_json
@@ -71,11 +70,13 @@ async def open_many(args: argparse.Namespace) -> Session:
     return session
 
 
-@dataclass(slots=True)
 class Selection:
-    targets: list[BulkTarget] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # arguments that found nothing usable
-    not_searched: bool = False  # some of them might be on a host that did not answer
+    __slots__ = ("targets", "problems", "not_searched")
+
+    def __init__(self) -> None:
+        self.targets: list[BulkTarget] = []
+        self.problems: list[str] = []  # arguments that found nothing usable
+        self.not_searched = False  # some of them might be on a host that did not answer
 
 
 def select(session: Session, arguments: Sequence[str]) -> Selection:

@@ -12,8 +12,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from vtui.core.errors import VtuiError
@@ -38,8 +37,7 @@ _SHORT = re.compile(
 _SSH_TRANSPORTS = ("ssh",)  # libssh/libssh2 URIs keep libvirt's own transport
 
 
-@dataclass(frozen=True, slots=True)
-class HostSpec:
+class HostSpec(NamedTuple):
     """A parsed target: an SSH tunnel to open, or a URI libvirt opens itself."""
 
     name: str  # the label in the fleet
@@ -68,7 +66,7 @@ def spec_of_saved(saved: SavedHost) -> HostSpec:
     spec = parse_target(saved.target, saved=[])
     ssh = spec.ssh
     if ssh is not None:  # the form's libvirt choice applies to SSH targets
-        ssh = replace(ssh, libvirt=saved.libvirt)
+        ssh = ssh._replace(libvirt=saved.libvirt)
         return HostSpec(saved.name, ssh.uri, ssh, saved.readonly)
     return HostSpec(saved.name, spec.uri, None, saved.readonly)
 
@@ -148,7 +146,7 @@ def add_target(
         ro = fleet.readonly
     tunnel: Tunnel | None = None
     if spec.ssh is not None:
-        target = replace(_with_config(spec.ssh, ssh_config), readonly=ro)
+        target = _with_config(spec.ssh, ssh_config)._replace(readonly=ro)
         if openssh:
             from vtui.core.fleet.openssh import OpenSshRoute
 
@@ -161,7 +159,7 @@ def add_target(
 
 
 def _with_config(target: SshTarget, ssh_config: str | Path | None) -> SshTarget:
-    return replace(target, ssh_config=str(ssh_config)) if ssh_config else target
+    return target._replace(ssh_config=str(ssh_config)) if ssh_config else target
 
 
 def ssh_target_of(text: str, *, ssh_config: str | Path | None = None) -> SshTarget | None:

@@ -16,27 +16,28 @@ for the UI to say (the core knows no keys); entries keep their line for that.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from vtui.core.settings import paths
 
 KNOWN_TABLES = ("keys", "connection")
 
 
-@dataclass(frozen=True, slots=True)
-class KeyEntry:
+class KeyEntry(NamedTuple):
     binding: str  # as written: "start", "guest.start"
     keys: str  # "ctrl+s", or several: "D,delete"
     line: int  # where it is written (0 when not found)
 
 
-@dataclass(slots=True)
 class Preferences:
-    path: Path
-    keys: list[KeyEntry] = field(default_factory=list)
-    connect_timeout: float | None = None  # None: vtui's default
-    problems: list[str] = field(default_factory=list)  # one line each: "FILE:LINE: what"
+    __slots__ = ("path", "keys", "connect_timeout", "problems")
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.keys: list[KeyEntry] = []
+        self.connect_timeout: float | None = None  # None: vtui's default
+        self.problems: list[str] = []  # one line each: "FILE:LINE: what"
 
     def problem(self, line: int, message: str) -> None:
         where = f"{self.path}:{line}" if line else str(self.path)

@@ -21,9 +21,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from vtui.core.errors import VtuiError
 from vtui.core.settings import paths
@@ -39,8 +38,7 @@ if TYPE_CHECKING:
 LIBVIRT_PATHS = ("system", "session")
 
 
-@dataclass(frozen=True, slots=True)
-class SavedHost:
+class SavedHost(NamedTuple):
     name: str
     target: str  # user@host, an ssh config alias, or a libvirt URI
     libvirt: str = "system"  # which libvirt of the remote user: system or session
@@ -69,9 +67,8 @@ class SavedHostsProblems(VtuiError):
         self.problems = problems
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    index: int  # position among the file's [[host]] tables
+class _Entry(NamedTuple):
+    position: int  # its place among the file's [[host]] tables
     host: SavedHost | None  # None: skipped
     problem: str = ""
 
@@ -142,12 +139,12 @@ def _host_of(table: object) -> SavedHost:
     if unknown:
         raise VtuiError(f"unknown key {sorted(unknown)[0]!r}")
     values = {}
-    for field in fields(SavedHost):
-        if field.name in table:
-            kind = bool if field.type == "bool" else str
-            if not isinstance(table[field.name], kind):
-                raise VtuiError(f"{field.name!r} must be a {kind.__name__}")
-            values[field.name] = table[field.name]
+    for name in SavedHost._fields:
+        if name in table:
+            kind = type(SavedHost._field_defaults.get(name, ""))  # (all are str or bool)
+            if not isinstance(table[name], kind):
+                raise VtuiError(f"{name!r} must be a {kind.__name__}")
+            values[name] = table[name]
     if "name" not in values or "target" not in values:
         raise VtuiError("needs both 'name' and 'target'")
     return SavedHost(**values)
@@ -213,7 +210,7 @@ class _Editing:
     def index_of(self, name: str) -> int:
         for entry in self.entries:
             if entry.host is not None and entry.host.name == name:
-                return entry.index
+                return entry.position
         raise VtuiError(f"no saved host called {name!r}")
 
     def write(self) -> None:

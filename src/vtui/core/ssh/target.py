@@ -3,8 +3,7 @@ parsing a host argument does not pay for importing the SSH stack."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class Asker(Protocol):
@@ -26,8 +25,7 @@ class RefusingAsker:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class SshTarget:
+class SshTarget(NamedTuple):
     host: str  # a hostname or a Host alias of the ssh config
     user: str | None = None  # None: the ssh config's User, else the local user
     port: int | None = None  # None: the ssh config's Port, else 22
