@@ -7,9 +7,10 @@ HOME. The ProxyCommand is bench/delay_relay.py with no delay, whose socket has
 TCP_NODELAY as OpenSSH's own TCP socket does once a session starts: the tests' bash
 relay (--bash-relay) has Nagle's algorithm on, and every SSH session after the first
 on one connection then waits about 40 ms for a delayed ACK (47 against 12 ms for a
-second session through an OpenSSH master, measured), which no direct connection does. Each round runs every pair interleaved (vtui, virsh, then the other way round in
-the next round), and prints both times and their ratio; the summary gives the median
-and range of each ratio. Targets (issue 18): list and actions at most 1.5x virsh;
+second session through an OpenSSH master, measured), which no direct connection does.
+Each round runs every pair interleaved (vtui, virsh, then the other way round in the
+next round), and prints both times and their ratio; the summary gives the median and
+range of each ratio. Targets (issue 18): list and actions at most 1.5x virsh;
 migrate at most virsh + 0.5 s, pre-flight checks included. A command that acts on a
 running guest starts once that guest is idle.
 

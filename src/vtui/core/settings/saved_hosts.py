@@ -49,7 +49,7 @@ class SavedHost(NamedTuple):
 DEFAULTS = SavedHost(name="", target="")
 
 
-FIELDS = ("name", "target", "libvirt", "readonly", "autoconnect")
+FIELDS = SavedHost._fields  # (also the order a host's keys are written in)
 HEADER = "# vtui saved hosts: edit here or with the connections screen (key C)\n"
 
 
@@ -139,7 +139,7 @@ def _host_of(table: object) -> SavedHost:
     if unknown:
         raise VtuiError(f"unknown key {sorted(unknown)[0]!r}")
     values = {}
-    for name in SavedHost._fields:
+    for name in FIELDS:
         if name in table:
             kind = type(SavedHost._field_defaults.get(name, ""))  # (all are str or bool)
             if not isinstance(table[name], kind):
