@@ -25,8 +25,14 @@ import pytest
 
 from tests.lab.hosts import Host, Lab, missing_requirements
 from tests.lab.images import ensure_guest_image, guest_xml
+from vtui.core import eventloop
 
 LAB_FIXTURES = {"lab", "local_host", "make_guest", "host", "lab_hosts", "pool", "lab_networks"}
+
+
+def pytest_asyncio_loop_factories(config, item):
+    """Async tests run on the loop the app runs on (uvloop), not asyncio's default."""
+    return {"uvloop": eventloop.new_event_loop}
 
 
 def pytest_collection_modifyitems(items):

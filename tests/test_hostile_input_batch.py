@@ -49,7 +49,7 @@ def home(tmp_path, monkeypatch):
 
 
 class FakeApp:
-    """Stands in for VtuiApp: vtui.cli.main builds it and calls run() only once every
+    """Stands in for VtuiApp: vtui.cli.main builds it and runs it only once every
     argument was accepted."""
 
     made: list[FakeApp] = []
@@ -58,7 +58,7 @@ class FakeApp:
         self.fleet, self.notes, self.ran = fleet, list(notes), False
         FakeApp.made.append(self)
 
-    def run(self):
+    async def run_async(self):
         self.ran = True
 
 

@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         fleet.add(default_uri())
 
     from vtui.app import VtuiApp
+    from vtui.core import eventloop
     from vtui.core.settings import preferences
     from vtui.keymap import load_keymap
     from vtui.screens.peek.terminal import detect_graphics
@@ -132,5 +133,5 @@ def main(argv: list[str] | None = None) -> int:
     detect_graphics()  # the terminal answers on stdin: ask before the app reads it
     app = VtuiApp(fleet, asker=asker, notes=notes, keymap=keymap)
     asker.app = app
-    app.run()
+    eventloop.run(app.run_async())
     return 0
