@@ -29,7 +29,7 @@ CHILD = r"""
 import asyncio, json, os, resource, sys, time
 t_start = float(sys.argv[3])
 from vtui.app import VtuiApp
-from vtui.core import gctune
+from vtui.core import eventloop, gctune
 from vtui.core.fleet import Fleet
 gctune.tune()   # as the vtui command does at start
 
@@ -56,7 +56,7 @@ async def main(uri, idle):
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 
-asyncio.run(main(sys.argv[1], float(sys.argv[2])))
+eventloop.run(main(sys.argv[1], float(sys.argv[2])))  # the app's loop
 """
 
 

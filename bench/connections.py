@@ -6,7 +6,6 @@ open the screen, and to remove one host (confirmation included).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import tempfile
@@ -59,4 +58,6 @@ if __name__ == "__main__":
     hosts = int(sys.argv[1]) if len(sys.argv) > 1 else 8000
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="vtui-bench-")
     write_hosts(os.environ["XDG_CONFIG_HOME"], hosts)
-    asyncio.run(main(hosts))
+    from vtui.core import eventloop  # (after XDG_CONFIG_HOME is set, as main's imports)
+
+    eventloop.run(main(hosts))

@@ -249,7 +249,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    from vtui.core import gctune
+    from vtui.core import eventloop, gctune
 
     gctune.tune()  # as the vtui command does at start
-    asyncio.run(main())
+    eventloop.run(main())  # the app's loop

@@ -41,6 +41,7 @@ from tests.lab.hosts import Lab  # noqa: E402
 from tests.lab.pools import make_pool, pool_path, remove_pool  # noqa: E402
 
 from vtui.app import VtuiApp  # noqa: E402
+from vtui.core import eventloop  # noqa: E402
 from vtui.core.fleet import Fleet  # noqa: E402
 from vtui.core.fleet.targets import add_target  # noqa: E402
 from vtui.core.host import Host, HostStatus  # noqa: E402
@@ -207,7 +208,7 @@ def main() -> None:
         wrapper.write_text(f'#!/bin/sh\nexec ssh -F {config} "$@"\n')
         wrapper.chmod(0o755)
         print(f"lab up in {lab.up_seconds:.1f} s", flush=True)
-        asyncio.run(run(lab, str(config), f"qemu+ssh://lab-a/system?command={wrapper}", args))
+        eventloop.run(run(lab, str(config), f"qemu+ssh://lab-a/system?command={wrapper}", args))
 
 
 if __name__ == "__main__":

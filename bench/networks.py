@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.lab.hosts import Lab  # noqa: E402
 
+from vtui.core import eventloop  # noqa: E402
 from vtui.core.fleet import Fleet  # noqa: E402
 from vtui.core.fleet.targets import add_target  # noqa: E402
 from vtui.core.networks import list_networks  # noqa: E402
@@ -183,7 +184,7 @@ def main() -> None:
             names = define_networks(uri, args.networks)
             print(f"lab up in {lab.up_seconds:.1f} s; {len(names)} networks defined", flush=True)
             try:
-                asyncio.run(run(str(config), len(names), args.rounds, virsh_uri))
+                eventloop.run(run(str(config), len(names), args.rounds, virsh_uri))
             finally:
                 undefine_networks(uri, names)
     finally:

@@ -44,6 +44,7 @@ from tests.lab.hosts import Lab  # noqa: E402
 from tests.lab.images import READY_LINE, ensure_guest_image, guest_xml  # noqa: E402
 from textual.app import App  # noqa: E402
 
+from vtui.core import eventloop  # noqa: E402
 from vtui.core.fleet import Fleet  # noqa: E402
 from vtui.core.fleet.targets import add_target  # noqa: E402
 from vtui.core.host import Host  # noqa: E402
@@ -324,7 +325,7 @@ def main() -> None:
     with Lab() as lab:
         boot(lab, "bench-hires", "vga=0x318")
         boot(lab, "bench-text", "")
-        asyncio.run(run(lab, args.delay, args.rounds))
+        eventloop.run(run(lab, args.delay, args.rounds))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ bare getAllDomainStats call in the same run (libvirt's test driver, generated ho
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import sys
 import tempfile
@@ -18,7 +17,7 @@ import libvirt
 sys.path.insert(0, str(Path(__file__).parent))
 from fleetgen import write_host  # noqa: E402
 
-from vtui.core import gctune  # noqa: E402
+from vtui.core import eventloop, gctune  # noqa: E402
 from vtui.core.host import Host  # noqa: E402
 from vtui.core.host.stats import STATS_FLAGS, STATS_GROUPS  # noqa: E402
 
@@ -75,4 +74,4 @@ async def main(sizes: list[int]) -> None:
 
 if __name__ == "__main__":
     gctune.tune()  # as the vtui command does at start
-    asyncio.run(main([int(a) for a in sys.argv[1:]] or [1000, 10000]))
+    eventloop.run(main([int(a) for a in sys.argv[1:]] or [1000, 10000]))

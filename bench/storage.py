@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from tests.lab.hosts import Lab  # noqa: E402
 from tests.lab.pools import make_pool, pool_path, remove_pool  # noqa: E402
 
+from vtui.core import eventloop  # noqa: E402
 from vtui.core.fleet import Fleet  # noqa: E402
 from vtui.core.fleet.targets import add_target  # noqa: E402
 from vtui.core.host import Host  # noqa: E402
@@ -218,4 +219,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    eventloop.run(main())

@@ -17,6 +17,7 @@ import time
 
 from textual.app import App
 
+from vtui.core import eventloop
 from vtui.core.model import Guest
 from vtui.widgets.guest_table import GuestTable
 
@@ -130,4 +131,4 @@ if __name__ == "__main__":
     from vtui.core import gctune
 
     gctune.tune()  # as the vtui command does at start
-    asyncio.run(main())
+    eventloop.run(main())
