@@ -207,3 +207,39 @@ def test_bulk_stats_read_what_libvirt_python_reads_and_refer_only_to_new_guests(
             sampler.bulk_stats(conn, set())
     finally:
         conn.close()
+
+
+def test_compiled_reader_reads_uuids_from_the_domain_object_once_learnt(lab):
+    """The compiled reader learns where a domain object keeps its UUID (virDomainGetUUID
+    formats it for a debug line on every call) and then reads it there: the UUIDs must
+    still be libvirt's, guest for guest, over a real libvirtd's RPC."""
+    import uuid
+
+    from lxml import etree
+
+    from vtui.core.host import sampler
+
+    assert sampler._domstats is not None, "vtui's compiled module (setup.py) was not built"
+    node = etree.Element("node")
+    for i in range(150):  # more than the guests it checks before trusting the object
+        dom = etree.SubElement(node, "domain", type="test")
+        etree.SubElement(dom, "name").text = f"learn-{i}"
+        etree.SubElement(dom, "uuid").text = str(uuid.uuid4())
+        etree.SubElement(dom, "memory").text = "65536"
+        etree.SubElement(etree.SubElement(dom, "os"), "type").text = "hvm"
+    path = lab.root / "uuid-learning.xml"
+    path.write_bytes(etree.tostring(node))
+    conn = libvirt.openReadOnly(f"test+unix://{path}?socket={lab['a'].socket}")
+    try:
+        expected = {d.UUIDString(): d.name() for d in conn.listAllDomains()}
+        records = sampler.bulk_stats(conn, set())
+        try:
+            assert {u: name for u, name, _r, _d in records} == expected
+        finally:
+            for *_rest, dom in records:
+                libvirt.libvirtmod.virDomainFree(dom)
+        assert sampler._domstats.uuid_source() == "object"
+        again = sampler.bulk_stats(conn, set(expected))
+        assert sorted(u for u, *_rest in again) == sorted(expected)
+    finally:
+        conn.close()
