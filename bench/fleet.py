@@ -130,6 +130,7 @@ async def run_fleet(
     for f in files:
         add_target(fleet, f"test+ssh://bench-a{f}", ssh_config=str(cfg), openssh=openssh)
     samples: dict[str, list[float]] = {name: [] for name in fleet.hosts}
+    durations: list[float] = []  # every sample's, not only each host's last
     rows_at: dict[str, float] = {}
 
     def on_change(change: Change) -> None:
@@ -137,6 +138,7 @@ async def run_fleet(
             rows_at[change.host.name] = time.monotonic()  # its rows are on screen
         if change.host_changed and not change.event and not change.error:
             samples[change.host.name].append(time.monotonic())
+            durations.append(change.host.sample_seconds)
 
     fleet.subscribe(on_change)
     if focus:  # as the TUI does: the selected guest's host is the one looked at
@@ -151,6 +153,7 @@ async def run_fleet(
     guests = sum(len(h.guests) for h in fleet.hosts.values())
     for s in samples.values():
         s.clear()
+    durations.clear()
     # loop lag: how late a 10 ms ticker runs = how long a key would wait
     lags: list[float] = []
 
@@ -174,7 +177,6 @@ async def run_fleet(
     tick = asyncio.create_task(ticker())
     await asyncio.sleep(min(seconds, 10.0))
     tick.cancel()
-    durations = [h.sample_seconds for h in fleet.hosts.values()]
     gaps = [b - a for s in samples.values() for a, b in zip(s, s[1:])]
     rounds = min(sum(1 for t in s if w0 <= t <= w0 + elapsed) for s in samples.values())
     cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime) + children
