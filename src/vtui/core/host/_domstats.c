@@ -104,7 +104,9 @@ uuid_text(const unsigned char *uuid)
  * from then on. Any disagreement, or no match at all, and it keeps asking libvirt.
  * (Records are read holding the GIL, so these statics need no lock.)
  */
-#define UUID_SCAN_END 60 /* sizeof(struct _virDomain) since virObject became a GObject */
+/* where struct _virDomain's last field (the UUID) ends since virObject became a
+   GObject: the scan stays inside the object */
+#define UUID_SCAN_END 60
 #define UUID_CHECKS 64
 enum { UUID_ASK_LIBVIRT = -2, UUID_NOT_LEARNT = -1 };
 static Py_ssize_t uuid_offset = UUID_NOT_LEARNT;
