@@ -287,17 +287,13 @@ class OpenSshRoute:
         proxy or a jump host there is nothing of ours to look at."""
         import asyncio
 
+        from vtui.core.spawn import PIPE, spawn
         from vtui.core.ssh.probe import not_ssh_reason
 
         t = self.target
         argv = [self._ensure_setup().wrapper, "-G", *_login_args(t), "--", t.host]
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
+            proc = await spawn(argv, stdout=PIPE)
             out, _ = await asyncio.wait_for(proc.communicate(), 5)
         except (OSError, TimeoutError):
             return None
@@ -334,16 +330,13 @@ class OpenSshRoute:
     async def _run(self, command: str, timeout: float) -> str:
         import asyncio
 
+        from vtui.core.spawn import PIPE, spawn
+
         setup = self._ensure_setup()
         t = self.target
         argv = [setup.wrapper, "-T", *_login_args(t), "--", t.host, command]
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
+            proc = await spawn(argv, stdout=PIPE, stderr=PIPE)
         except OSError as exc:
             raise VtuiError(f"{t.host}: cannot run ssh: {exc.strerror or exc}") from None
         try:

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from vtui.core.errors import VtuiError
 from vtui.core.guests.graphics import DisplayInfo, GraphicsDevice, display_info
 from vtui.core.host import Host
+from vtui.core.spawn import PIPE, Child, spawn
 from vtui.core.uri import is_local
 
 VIEWER_ENV = "VTUI_VIEWER"  # a viewer command with {host} {port} {protocol} {uri} placeholders
@@ -224,7 +225,7 @@ class ViewerSession:
     guest: str
     host: str
     argv: list[str] | None = None
-    process: asyncio.subprocess.Process | None = None
+    process: Child | None = None
     on_exit: Callable[[str], None] | None = None
     exit_message: str | None = None  # set once the viewer is gone
     failed: bool = False  # it exited with an error (exit_message says why)
@@ -294,11 +295,9 @@ async def open_viewer(
     session = ViewerSession(forward, uuid, host.name, argv)
     if argv is not None:
         try:
-            session.process = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
+            session.process = await spawn(
+                argv,
+                stderr=PIPE,
                 start_new_session=True,  # a Ctrl+C meant for vtui is not the viewer's
             )
         except OSError as exc:

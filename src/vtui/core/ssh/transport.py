@@ -10,6 +10,7 @@ import tempfile
 
 import asyncssh
 
+from vtui.core import spawn
 from vtui.core.errors import VtuiError
 
 
@@ -19,18 +20,18 @@ class ProxyCommand:
 
     def __init__(self, argv: list[str]):
         self.argv = argv
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: spawn.Child | None = None
         self._lines: list[str] = []
         self._reader: asyncio.Task | None = None
 
     async def start(self) -> socket.socket:
         ours, theirs = socket.socketpair()
         try:
-            self.proc = await asyncio.create_subprocess_exec(
-                *self.argv,
+            self.proc = await spawn.spawn(
+                self.argv,
                 stdin=theirs.fileno(),
                 stdout=theirs.fileno(),
-                stderr=asyncio.subprocess.PIPE,
+                stderr=spawn.PIPE,
                 start_new_session=True,
             )
         except OSError as exc:
