@@ -74,4 +74,12 @@ async def read_infos(host: Host, pending: list[tuple[str, libvirt.virDomain]]) -
         if filled and host.status is HostStatus.CONNECTED:  # (the commitment moved too)
             host.publish(Change(host, guests=filled, host_changed=True))
 
-    await asyncio.gather(*(fill(c) for c in chunks))
+    try:
+        await asyncio.gather(*(fill(c) for c in chunks))
+    finally:
+        # Cancelled (the host closing), the tasks' tracebacks keep these frames in
+        # reference cycles the collector frees only later; their domain references
+        # would hold libvirt's connection (and the SSH tunnel's socket) open meanwhile.
+        for chunk in chunks:
+            chunk.clear()
+        pending.clear()

@@ -129,9 +129,12 @@ class HostLink(Publisher[Change], abc.ABC):
             await self.call(self._close_blocking, conn)
 
     def _close_blocking(self, conn: libvirt.virConnect) -> None:
-        try:
-            for cid in self._callback_ids:
+        for cid in self._callback_ids:
+            try:
                 conn.domainEventDeregisterAny(cid)
+            except libvirt.libvirtError:
+                pass
+        try:  # (even when a deregistration failed: it must not fire after we are gone)
             conn.unregisterCloseCallback()
         except libvirt.libvirtError:
             pass
@@ -142,8 +145,15 @@ class HostLink(Publisher[Change], abc.ABC):
 
     # -- losing and regaining the link ------------------------------------------------
     def _on_close_thread(self, conn: libvirt.virConnect, reason: int, _opaque: object) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._on_close, conn, reason)
+        # libvirt's event thread: a connection freed as the program ends closes after
+        # the loop did, and an exception here lands on the user's terminal
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._on_close, conn, reason)
+        except RuntimeError:
+            pass  # the loop closed between the check and the call
 
     def _on_close(self, conn: libvirt.virConnect, reason: int) -> None:
         if self.status is HostStatus.CLOSED or conn is not self.conn:
