@@ -2,7 +2,8 @@
 
 Each measurement runs in a fresh Python process (so start-up and peak RSS are the
 app's own): the headless app (App.run_test) opens a generated test-driver host with
-N guests and refreshes every 2 s. First paint is from process start to the first frame
+N guests and refreshes every 2 s, started as the vtui command starts it (vtui.cli.
+run_app: the host connects while the app's modules load). First paint is from process start to the first frame
 that draws guest rows of a full table; "settled" is when the app is idle after it (the
 host's facts and the guests' details read in the background, the panel redrawn).
 Beside it, in the same rounds: `virsh list --all` of the same host (the peer's way to
@@ -36,42 +37,40 @@ HERE = Path(__file__).parent
 CHILD = r"""
 import asyncio, json, os, resource, sys, time
 t_start = float(sys.argv[3])
-from vtui.app import VtuiApp
+from vtui import cli
 from vtui.core import eventloop, gctune
 from vtui.core.fleet import Fleet
+from vtui.core.ssh.later_asker import LaterAsker
 gctune.tune()   # as the vtui command does at start
 
 expected = int(sys.argv[4])
+out = {}
 
-class TimedApp(VtuiApp):
+async def measure(app, idle):
     # Notes the first frame (headless: the update is composed, then not written) in
     # which the guest table drew a row of a full table. (_display is Textual's own.)
-    drew_a_row = False
-    rows_shown_at = None
+    state = {"drew": False, "shown": None}
+    display = app._display
 
-    def _display(self, screen, renderable):
-        super()._display(screen, renderable)
-        if renderable is not None and self.drew_a_row and self.rows_shown_at is None:
-            self.rows_shown_at = time.time()
+    def timed_display(screen, renderable):
+        display(screen, renderable)
+        if renderable is not None and state["drew"] and state["shown"] is None:
+            state["shown"] = time.time()
 
-async def main(uri, idle):
-    fleet = Fleet(interval=2.0, readonly=True)
-    fleet.add(uri)
-    app = TimedApp(fleet)
-    out = {}
+    app._display = timed_display
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.fleet_screen.table
         draw_line = table.render_line
 
         def render_line(y):
             if y >= 1 and table.row_count >= expected:
-                app.drew_a_row = True
+                state["drew"] = True
             return draw_line(y)
 
         table.render_line = render_line
-        while app.rows_shown_at is None:
+        while state["shown"] is None:
             await asyncio.sleep(0.005)
-        out["first_paint_s"] = app.rows_shown_at - t_start
+        out["first_paint_s"] = state["shown"] - t_start
         await pilot.pause()
         out["settled_s"] = time.time() - t_start
         if idle:
@@ -82,6 +81,12 @@ async def main(uri, idle):
             r1 = resource.getrusage(resource.RUSAGE_SELF)
             cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
             out["cpu_s_per_min"] = cpu * 60 / (time.monotonic() - w0)
+
+async def main(uri, idle):
+    fleet = Fleet(interval=2.0, readonly=True)
+    fleet.add(uri)
+    # as the vtui command starts: the host connects while the app's modules load
+    await cli.run_app(fleet, LaterAsker(), [], run=lambda app: measure(app, idle))
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 

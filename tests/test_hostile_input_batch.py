@@ -54,7 +54,7 @@ class FakeApp:
 
     made: list[FakeApp] = []
 
-    def __init__(self, fleet, *, asker=None, notes=(), keymap=None):
+    def __init__(self, fleet, *, asker=None, notes=(), keymap=None, connecting=None):
         self.fleet, self.notes, self.ran = fleet, list(notes), False
         FakeApp.made.append(self)
 

@@ -63,6 +63,7 @@ class VtuiApp(ReportsWorkerFailures, App):
         fleet: Fleet,
         *,
         connect: bool = True,
+        connecting: asyncio.Future[list[VtuiError]] | None = None,
         asker=None,
         notes: list[str] | None = None,
         keymap: dict[str, str] | None = None,
@@ -73,6 +74,7 @@ class VtuiApp(ReportsWorkerFailures, App):
         self.user_keymap = dict(keymap or {})  # binding id -> keys, from settings.toml
         self._notes = notes or []
         self._connect_on_mount = connect
+        self._connecting = connecting  # fleet.connect_all() already under way (the cli)
         self._previous_loop_handler: Any = None
         self.fleet_screen = FleetScreen(fleet)
         fleet.subscribe(self._on_change)
@@ -89,16 +91,21 @@ class VtuiApp(ReportsWorkerFailures, App):
         notify_job_endings(self)
         for note in self._notes:  # e.g. a broken saved-hosts file: said, not fatal
             self.notify(note, severity="warning", timeout=15, markup=False)
-        if self._connect_on_mount:
+        give = getattr(self.asker, "give", None)
+        if give is not None:  # a LaterAsker: logins under way ask through modals now
+            from vtui.screens.dialogs import AppAsker
+
+            give(AppAsker(self))
+        if self._connecting is not None or self._connect_on_mount:
             self.run_worker(
-                self.connect_hosts(),
+                self.connect_hosts(self._connecting),
                 group="connect",
                 description="connecting the hosts",
                 exit_on_error=False,
             )
 
-    async def connect_hosts(self) -> None:
-        failures = await self.fleet.connect_all()
+    async def connect_hosts(self, connecting: asyncio.Future | None = None) -> None:
+        failures = await (connecting if connecting is not None else self.fleet.connect_all())
         for failure in failures:
             self.notify(str(failure), severity="error", timeout=15, markup=False)
         if failures and len(failures) == len(self.fleet.hosts):
@@ -198,6 +205,8 @@ class VtuiApp(ReportsWorkerFailures, App):
 
     def _on_change(self, change: Change) -> None:
         # Host changes are emitted on this app's asyncio loop, so it is safe to touch widgets.
+        if not self.is_running:  # hosts connect while the app starts: the screen's mount
+            return  # draws what they have by then
         if change.error and change.host.status is not HostStatus.FAILED:
             self.notify(
                 str(VtuiError(change.error, host=change.host.name)),

@@ -95,10 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     from vtui.core.errors import VtuiError
     from vtui.core.fleet import Fleet
     from vtui.core.fleet.targets import add_target, autoconnect_hosts
-    from vtui.screens.dialogs import AppAsker
+    from vtui.core.ssh.later_asker import LaterAsker
 
     fleet = Fleet(interval=args.interval, readonly=args.readonly, connect_timeout=args.timeout)
-    asker = AppAsker()  # host keys and passphrases are asked inside the app, once it runs
+    asker = LaterAsker()  # host keys and passphrases are asked inside the app, once it runs
     readonly = True if args.readonly else None
     try:
         # -c URIs go through add_target too: qemu+ssh:// then uses our SSH layer
@@ -121,17 +121,45 @@ def main(argv: list[str] | None = None) -> int:
     if not fleet.hosts:
         fleet.add(default_uri())
 
-    from vtui.app import VtuiApp
     from vtui.core import eventloop
+
+    eventloop.run(run_app(fleet, asker, notes))
+    return 0
+
+
+async def run_app(fleet, asker, notes: list[str], run=None) -> None:
+    """Connect the fleet while the app's modules load, then run the app.
+
+    Importing Textual and vtui's screens takes about half a second, about as long as an
+    SSH login and opening libvirt's connection: the hosts start connecting first (on
+    this loop) and the imports run in a thread meanwhile, so their rows come that much
+    sooner. `run(app)` runs it (default: app.run_async(); the benchmarks run it
+    headless); asker is the LaterAsker the hosts were given."""
+    import asyncio
+
+    connecting = asyncio.ensure_future(fleet.connect_all())
+    try:
+        VtuiApp, keymap, problems = await asyncio.to_thread(_load_app)
+        app = VtuiApp(
+            fleet, asker=asker, notes=[*notes, *problems], keymap=keymap, connecting=connecting
+        )
+        await (run or type(app).run_async)(app)
+    finally:
+        asker.give(None)  # (a login still waiting for the app: refused, it is not coming)
+        if not connecting.done():
+            connecting.cancel()
+        await fleet.close()  # (the app closes it too; closing again does nothing)
+
+
+def _load_app():
+    """The app's class, the user's keymap and what was wrong in the settings (in a
+    thread: the imports are most of vtui's start-up time)."""
+    from vtui.app import VtuiApp
     from vtui.core.settings import preferences
     from vtui.keymap import load_keymap
     from vtui.screens.peek.terminal import detect_graphics
 
     prefs = preferences.load()
     keymap = load_keymap(prefs)
-    notes += prefs.problems
     detect_graphics()  # the terminal answers on stdin: ask before the app reads it
-    app = VtuiApp(fleet, asker=asker, notes=notes, keymap=keymap)
-    asker.app = app
-    eventloop.run(app.run_async())
-    return 0
+    return VtuiApp, keymap, prefs.problems

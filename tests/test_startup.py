@@ -1,0 +1,75 @@
+"""Starting: the hosts connect while the app's modules load (vtui.cli.run_app), and a
+login that asks before the app is up waits for it (LaterAsker)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from vtui import cli
+from vtui.core.fleet import Fleet
+from vtui.core.host import HostStatus
+from vtui.core.ssh.later_asker import LaterAsker
+from vtui.core.uri import demo_uri
+
+
+async def test_the_hosts_connect_while_the_apps_modules_load(monkeypatch):
+    fleet = Fleet(interval=2.0, readonly=True)
+    host = fleet.add(demo_uri())
+    seen: dict[str, object] = {}
+    real_load = cli._load_app
+
+    def slow_load():  # (in its thread: the loop goes on connecting meanwhile)
+        deadline = time.monotonic() + 10
+        while not host.guests and time.monotonic() < deadline:  # its rows are in
+            time.sleep(0.01)
+        seen["status while loading"] = host.status
+        seen["rows while loading"] = len(host.guests)
+        return real_load()
+
+    monkeypatch.setattr(cli, "_load_app", slow_load)
+    monkeypatch.setattr("vtui.screens.peek.terminal.detect_graphics", lambda: "halfblock")
+
+    async def run(app) -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            table = app.fleet_screen.table
+            for _ in range(200):
+                if table.row_count == len(host.guests) > 0:
+                    break
+                await pilot.pause(0.02)
+            seen["table rows"] = table.row_count
+            seen["asker"] = type(app.asker._asker).__name__
+
+    await cli.run_app(fleet, LaterAsker(), [], run=run)
+    assert seen["status while loading"] is HostStatus.CONNECTED
+    assert seen["rows while loading"] == 33  # the demo host's guests, before the app ran
+    assert seen["table rows"] == 33  # drawn by the screen's mount, none missed
+    assert seen["asker"] == "AppAsker"  # questions from now on are modals
+    assert host.status is HostStatus.CLOSED  # and quitting closed the fleet
+
+
+class Answers:
+    async def confirm_host_key(self, host, fingerprint, key_type):
+        return host == "known"
+
+    async def secret(self, prompt):
+        return f"secret for {prompt}"
+
+
+async def test_a_question_before_the_app_is_up_waits_for_its_asker():
+    asker = LaterAsker()
+    question = asyncio.ensure_future(asker.secret("key"))
+    await asyncio.sleep(0.05)
+    assert not question.done()
+    asker.give(Answers())
+    assert await asyncio.wait_for(question, 1) == "secret for key"
+    assert await asker.confirm_host_key("known", "SHA256:x", "ssh-ed25519") is True
+
+
+async def test_no_app_coming_refuses_the_waiting_questions():
+    asker = LaterAsker()
+    waiting = asyncio.ensure_future(asker.confirm_host_key("h", "SHA256:x", "ssh-ed25519"))
+    await asyncio.sleep(0)
+    asker.give(None)
+    assert await asyncio.wait_for(waiting, 1) is False
+    assert await asker.secret("passphrase") is None
