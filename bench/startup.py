@@ -7,7 +7,11 @@ The host is a generated test-driver host with N guests served by the lab's libvi
 (tests/lab; needs root), reached over its unix socket and, for vtui, also over SSH
 (the lab's sshd; the ProxyCommand is bench/delay_relay.py with no delay).
 
-    .venv/bin/python bench/startup.py [--guests 1000] [--rounds 5]
+    .venv/bin/python bench/startup.py [--guests 1000] [--rounds 5] [--against SRC]
+
+--against SRC also times another checkout's vtui (its src/ directory, run by this
+venv's Python; copy the built _domstats module into it) in the same rounds: an A/B of
+a change on this noisy machine.
 """
 
 from __future__ import annotations
@@ -102,6 +106,11 @@ def first_row_seconds(argv: list[str], env: dict, timeout: float = 60.0) -> tupl
     return shown, quit_s if quit_s is not None else float("nan")
 
 
+def run_from(src: Path) -> str:
+    where = str(src.resolve())
+    return f"import sys; sys.path.insert(0, {where!r}); from vtui.cli import main; sys.exit(main())"
+
+
 def seconds(argv: list[str], env: dict) -> float:
     began = time.perf_counter()
     subprocess.run(argv, env=env, capture_output=True, check=True)
@@ -112,6 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--guests", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--against", metavar="SRC", help="another checkout's src/ to compare")
     args = parser.parse_args()
     with Lab() as lab, tempfile.TemporaryDirectory(prefix="vtui-bench-") as tmp:
         a = lab["a"]
@@ -128,14 +138,21 @@ def main() -> None:
         cfg = lab.root / "bench_startup_ssh_config"
         relay = f"{sys.executable} -S -I {ROOT / 'bench/delay_relay.py'} 0 {a.ip} 22"
         lab.write_ssh_config(cfg, lambda _host: relay)
-        ssh = [VTUI, "--ssh-config", str(cfg), f"test+ssh://{a.hostname}{path}"]
-
+        ssh_args = ["--ssh-config", str(cfg), f"test+ssh://{a.hostname}{path}"]
+        commands = [("vtui", [VTUI])]
+        if args.against:  # both run the same way: python -c, each with its own src/
+            commands = [
+                (who, [sys.executable, "-c", run_from(src)])
+                for who, src in (("this", ROOT / "src"), ("against", Path(args.against)))
+            ]
         rows: dict[str, list[float]] = {}
         for _ in range(args.rounds):
-            for name, argv in (
-                ("vtui, local socket", [VTUI, "-c", local]),
-                ("vtui, over SSH", ssh),
+            for (who, program), (how, extra) in (
+                (command, target)
+                for command in commands
+                for target in (("local socket", ["-c", local]), ("over SSH", ssh_args))
             ):
+                name, argv = f"{who}, {how}", [*program, *extra]
                 shown, quit_s = first_row_seconds(argv, env)
                 rows.setdefault(name, []).append(shown)
                 rows.setdefault(f"{name}: quit", []).append(quit_s)
@@ -150,9 +167,8 @@ def main() -> None:
         print(f"{args.guests} guests, {args.rounds} rounds, 80x24 terminal (medians)")
         for name, values in rows.items():
             print(f"  {name:34} {med(values):5.2f} s  ({min(values):.2f}-{max(values):.2f})")
-        ratios = sorted(
-            v / w for v, w in zip(rows["vtui, local socket"], rows["virsh list --all"], strict=True)
-        )
+        mine = rows.get("vtui, local socket") or rows["this, local socket"]
+        ratios = sorted(v / w for v, w in zip(mine, rows["virsh list --all"], strict=True))
         print(
             f"  vtui's first row / virsh list --all, same round: median {med(ratios):.2f}x "
             f"({ratios[0]:.2f}-{ratios[-1]:.2f}x)"
