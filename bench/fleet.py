@@ -112,6 +112,33 @@ def machine_busy_cpu() -> float:
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def servers_cpu() -> dict[str, float]:
+    """CPU seconds so far of the simulated servers' processes, by kind (their own and
+    their reaped children's: sshd's per-login processes), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    kinds: dict[str, float] = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        name = stat[stat.find("(") + 1 : stat.rfind(")")]
+        if name == "sshd":
+            kind = "sshd (logins, channels)"
+        elif name == "libvirtd":
+            kind = "libvirtd (opening the host files, answering)"
+        elif b"delay_relay" in cmdline:
+            kind = "relays (the simulated network)"
+        else:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        kinds[kind] = kinds.get(kind, 0.0) + sum(int(f) for f in fields[11:15]) / tick
+    return kinds
+
+
 def own_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime + ssh_children_cpu()
@@ -135,12 +162,14 @@ async def run_fleet(
     # CPU of vtui and of the machine when the last host's rows were shown (the rest
     # of the connect phase is details: facts, the test driver's vCPUs and memory)
     at_rows: list[float] = []
+    servers_at_rows: dict[str, float] = {}
 
     def on_change(change: Change) -> None:
         if change.guests and change.host.name not in rows_at:
             rows_at[change.host.name] = time.monotonic()  # its rows are on screen
             if len(rows_at) == len(fleet.hosts):
                 at_rows.extend((own_cpu() - own0, machine_busy_cpu() - busy0))
+                servers_at_rows.update(servers_cpu())
         if change.host_changed and not change.event and not change.error:
             samples[change.host.name].append(time.monotonic())
             durations.append(change.host.sample_seconds)
@@ -148,7 +177,7 @@ async def run_fleet(
     fleet.subscribe(on_change)
     if focus:  # as the TUI does: the selected guest's host is the one looked at
         fleet.focus(next(iter(fleet.hosts.values())))
-    t0, own0, busy0 = time.monotonic(), own_cpu(), machine_busy_cpu()
+    t0, own0, busy0, servers0 = time.monotonic(), own_cpu(), machine_busy_cpu(), servers_cpu()
     failures = await fleet.connect_all()
     own_connect, busy_connect = own_cpu() - own0, machine_busy_cpu() - busy0
     for failure in failures[:3]:
@@ -205,7 +234,11 @@ async def run_fleet(
     if at_rows:
         print(
             f"  until every host's rows were shown: vtui {at_rows[0]:.1f} CPU-s, the whole "
-            f"machine {at_rows[1]:.1f} CPU-s busy"
+            f"machine {at_rows[1]:.1f} CPU-s busy, of which "
+            + ", ".join(
+                f"{kind} {used - servers0.get(kind, 0.0):.1f}"
+                for kind, used in sorted(servers_at_rows.items())
+            )
         )
     print(
         f"  per-host sample: median {statistics.median(durations) * 1000:.0f} ms, "
