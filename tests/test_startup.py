@@ -4,6 +4,9 @@ login that asks before the app is up waits for it (LaterAsker)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 
 from vtui import cli
@@ -73,3 +76,39 @@ async def test_no_app_coming_refuses_the_waiting_questions():
     asker.give(None)
     assert await asyncio.wait_for(waiting, 1) is False
     assert await asker.secret("passphrase") is None
+
+
+# Loaded when first used, not while the app starts (each costs tens of milliseconds
+# of import on the way to the first frame; the keymap once imported all of them).
+LATER = [
+    "vtui.screens.bulk.marked",
+    "vtui.screens.console",
+    "vtui.screens.create",
+    "vtui.screens.host",
+    "vtui.screens.migration",
+]
+
+
+def test_starting_the_app_loads_only_the_first_screens_modules(tmp_path):
+    code = (
+        "import sys\n"
+        "from vtui.cli import _load_app\n"
+        "_load_app()\n"
+        f"print([m for m in {LATER!r} if m in sys.modules])\n"
+    )
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env.pop("VTUI_GRAPHICS", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]", out
+
+
+def test_a_keymap_in_the_settings_still_finds_every_screens_bindings(tmp_path):
+    from vtui.core.settings import preferences
+    from vtui.keymap import load_keymap
+
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[keys]\n"console.leave" = "ctrl+b"\n')
+    prefs = preferences.load(settings)
+    assert load_keymap(prefs) == {"console.leave": "ctrl+b"}, prefs.problems

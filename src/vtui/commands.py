@@ -14,13 +14,13 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from vtui.core.guests.lifecycle import ACTIONS, refusal
-from vtui.screens.console import open_consoles
 from vtui.screens.fleet import FleetScreen
-from vtui.screens.host import SECTIONS, HostScreen
-from vtui.screens.host.transfers import TransfersScreen
 
 
 def screen_commands(app: App, screen: Screen) -> Iterator[SystemCommand]:
+    # (the host and console screens load when first used, not while the app starts)
+    from vtui.screens.host import HostScreen
+
     if isinstance(screen, FleetScreen):
         yield from fleet_commands(app, screen)
     elif isinstance(screen, HostScreen):
@@ -29,6 +29,10 @@ def screen_commands(app: App, screen: Screen) -> Iterator[SystemCommand]:
 
 
 def fleet_commands(app: App, fs: FleetScreen) -> Iterator[SystemCommand]:
+    from vtui.screens.console import open_consoles
+    from vtui.screens.host import SECTIONS
+    from vtui.screens.host.transfers import TransfersScreen
+
     guest = fs.table.selected_guest
     yield from marks_commands(fs)
     yield from guest_copy_commands(fs)

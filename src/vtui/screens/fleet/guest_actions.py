@@ -5,22 +5,21 @@ delete, snapshots, clone, rename, marks."""
 from __future__ import annotations
 
 from vtui.core.errors import VtuiError
-from vtui.core.guests.clone import CLONE
 from vtui.core.guests.lifecycle import ACTIONS, delete_guest, refusal, run_action, storage_of
 from vtui.core.guests.rename import state_refusal
 from vtui.core.host import Host, HostStatus
 from vtui.core.model import Guest
-from vtui.screens.bulk.marked import (
-    bulk_autostart,
-    bulk_delete,
-    bulk_lifecycle,
-    bulk_migrate,
-    bulk_snapshot,
-    mark_by_pattern,
-)
 from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen
 from vtui.screens.fleet.keys import LOSSES
 from vtui.widgets.guest_table import GuestTable
+
+
+def _marked():
+    """The marked guests' actions (and with them bulk, migration and clone code): loaded
+    on first use, not while the app starts."""
+    from vtui.screens.bulk import marked
+
+    return marked
 
 
 class GuestActions:
@@ -39,7 +38,7 @@ class GuestActions:
 
     def action_guest(self, action_id: str) -> None:
         if self.table.marked:
-            bulk_lifecycle(self, action_id, LOSSES.get(action_id, ""))
+            _marked().bulk_lifecycle(self, action_id, LOSSES.get(action_id, ""))
             return
         target = self._target()
         if target is None:
@@ -91,7 +90,7 @@ class GuestActions:
         from vtui.screens.migration.form import MigrateScreen
 
         if self.table.marked:
-            bulk_migrate(self)
+            _marked().bulk_migrate(self)
             return
         target = self._target()
         if target is None:
@@ -144,7 +143,7 @@ class GuestActions:
 
     def action_toggle_autostart(self) -> None:
         if self.table.marked:
-            bulk_autostart(self)
+            _marked().bulk_autostart(self)
             return
         target = self._target()
         if target is not None:
@@ -171,7 +170,7 @@ class GuestActions:
 
     def action_delete(self) -> None:
         if self.table.marked:
-            bulk_delete(self)
+            _marked().bulk_delete(self)
             return
         target = self._target()
         if target is None:
@@ -242,7 +241,7 @@ class GuestActions:
         self.notify(f"marked {added} more guest(s); {len(self.table.marked)} marked", timeout=3)
 
     def action_mark_pattern(self) -> None:
-        mark_by_pattern(self)
+        _marked().mark_by_pattern(self)
 
     def action_clear_marks(self) -> None:
         cleared = self.table.clear_marks()
@@ -251,7 +250,7 @@ class GuestActions:
 
     def action_snapshots(self) -> None:
         if self.table.marked:
-            bulk_snapshot(self)
+            _marked().bulk_snapshot(self)
         else:
             self.open_snapshots()
 
@@ -269,6 +268,8 @@ class GuestActions:
         target = self._target()
         if target is None:
             return
+        from vtui.core.guests.clone import CLONE
+
         why = refusal(CLONE, target[1], target[0].readonly)
         if why:
             self.notify(why, severity="warning")

@@ -17,7 +17,6 @@ from vtui.failures import ReportsWorkerFailures
 from vtui.screens.dialogs import ChoiceScreen, ConfirmScreen
 from vtui.screens.fleet.guest_actions import GuestActions
 from vtui.screens.fleet.keys import FLEET_BINDINGS, FleetKeys
-from vtui.screens.host import HostScreen
 from vtui.widgets.cells import clip
 from vtui.widgets.guest_columns import COLUMNS
 from vtui.widgets.guest_table import GuestTable
@@ -134,9 +133,13 @@ class FleetScreen(ReportsWorkerFailures, FleetKeys, GuestActions, Screen):
         host_list = self.query_one(HostList)
         host = host_list.selected if host_list.has_focus else self.selected_host()
         if host is not None:
+            from vtui.screens.host import HostScreen  # (loaded on first use)
+
             self.app.push_screen(HostScreen(host, tab))
 
     def on_host_list_selected(self, event: HostList.Selected) -> None:
+        from vtui.screens.host import HostScreen
+
         self.app.push_screen(HostScreen(event.host))
 
     def on_host_list_retry(self, event: HostList.Retry) -> None:
