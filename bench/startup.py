@@ -7,7 +7,10 @@ The host is a generated test-driver host with N guests served by the lab's libvi
 (tests/lab; needs root), reached over its unix socket and, for vtui, also over SSH
 (the lab's sshd; the ProxyCommand is bench/delay_relay.py with no delay).
 
-    .venv/bin/python bench/startup.py [--guests 1000] [--rounds 5] [--against SRC]
+    .venv/bin/python bench/startup.py [--guests 1000] [--rounds 5] [--against SRC] [--demo]
+
+--demo starts `vtui --demo` instead (33 guests, opened at once inside the process, as a
+local qemu:///system is), where the app's own start-up is all there is to wait for.
 
 --against SRC also times another checkout's vtui (its src/ directory, run by this
 venv's Python; copy the built _domstats module into it) in the same rounds: an A/B of
@@ -57,7 +60,9 @@ class Terminal(pyte.Screen):
         os.write(self.fd, data.encode())
 
 
-def first_row_seconds(argv: list[str], env: dict, timeout: float = 60.0) -> tuple[float, float]:
+def first_row_seconds(
+    argv: list[str], env: dict, timeout: float = 60.0, first_row: str = FIRST_ROW
+) -> tuple[float, float]:
     """Seconds from exec to a screen whose table shows the first guest, and how long
     `q` then takes to end the program."""
     began = time.perf_counter()
@@ -77,7 +82,7 @@ def first_row_seconds(argv: list[str], env: dict, timeout: float = 60.0) -> tupl
                 stream.feed(os.read(fd, 65536))
             except OSError:
                 break
-            if any(line.startswith(FIRST_ROW) for line in screen.display):
+            if any(line.startswith(first_row) for line in screen.display):
                 shown = time.perf_counter() - began
                 break
         if shown is None:
@@ -122,6 +127,7 @@ def main() -> None:
     parser.add_argument("--guests", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--against", metavar="SRC", help="another checkout's src/ to compare")
+    parser.add_argument("--demo", action="store_true", help="the demo host instead")
     args = parser.parse_args()
     with Lab() as lab, tempfile.TemporaryDirectory(prefix="vtui-bench-") as tmp:
         a = lab["a"]
@@ -145,15 +151,20 @@ def main() -> None:
                 (who, [sys.executable, "-c", run_from(src)])
                 for who, src in (("this", ROOT / "src"), ("against", Path(args.against)))
             ]
+        targets = [("local socket", ["-c", local]), ("over SSH", ssh_args)]
+        first_row = FIRST_ROW
+        if args.demo:
+            from vtui.core.uri import demo_uri
+
+            local, first_row = demo_uri(), "ci-runner-01"  # (the first demo guest by name)
+            targets = [("local socket", ["--demo"])]  # (named so for the ratio below)
         rows: dict[str, list[float]] = {}
         for _ in range(args.rounds):
             for (who, program), (how, extra) in (
-                (command, target)
-                for command in commands
-                for target in (("local socket", ["-c", local]), ("over SSH", ssh_args))
+                (command, target) for command in commands for target in targets
             ):
                 name, argv = f"{who}, {how}", [*program, *extra]
-                shown, quit_s = first_row_seconds(argv, env)
+                shown, quit_s = first_row_seconds(argv, env, first_row=first_row)
                 rows.setdefault(name, []).append(shown)
                 rows.setdefault(f"{name}: quit", []).append(quit_s)
             rows.setdefault("virsh list --all", []).append(
@@ -164,7 +175,8 @@ def main() -> None:
             )
 
         med = statistics.median
-        print(f"{args.guests} guests, {args.rounds} rounds, 80x24 terminal (medians)")
+        what = "the demo host" if args.demo else f"{args.guests} guests"
+        print(f"{what}, {args.rounds} rounds, 80x24 terminal (medians)")
         for name, values in rows.items():
             print(f"  {name:34} {med(values):5.2f} s  ({min(values):.2f}-{max(values):.2f})")
         mine = rows.get("vtui, local socket") or rows["this, local socket"]
