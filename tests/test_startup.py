@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+from tests.support import until
 from vtui import cli
 from vtui.core.fleet import Fleet
 from vtui.core.host import HostStatus
@@ -112,3 +113,47 @@ def test_a_keymap_in_the_settings_still_finds_every_screens_bindings(tmp_path):
     settings.write_text('[keys]\n"console.leave" = "ctrl+b"\n')
     prefs = preferences.load(settings)
     assert load_keymap(prefs) == {"console.leave": "ctrl+b"}, prefs.problems
+
+
+async def test_a_host_key_asked_before_the_app_is_up_is_asked_in_the_app(
+    lab, tmp_path, monkeypatch
+):
+    """The whole way at start-up: `vtui root@lab-b` with lab-b's key unknown. The login
+    starts before the app's modules have loaded; its question waits for the app, comes
+    up as the host-key modal, and once answered the host connects."""
+    from pathlib import Path
+
+    from textual.widgets import Static
+
+    from vtui.core.fleet.targets import add_target
+    from vtui.screens.dialogs import HostKeyScreen
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))  # never the machine's ~/.ssh
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    monkeypatch.setattr("vtui.screens.peek.terminal.detect_graphics", lambda: "halfblock")
+    known = tmp_path / "known_hosts"
+    ssh_config = tmp_path / "ssh_config"
+    ssh_config.write_text(Path(lab.ssh_config).read_text().replace(lab.known_hosts, str(known)))
+    fleet = Fleet(interval=2.0, readonly=True)
+    asker = LaterAsker()
+    host = add_target(fleet, "root@lab-b", readonly=True, asker=asker, ssh_config=str(ssh_config))
+    seen: dict[str, object] = {}
+
+    async def run(app) -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(lambda: isinstance(app.screen, HostKeyScreen), what="the host-key modal")
+            text = " ".join(str(s.render()) for s in app.screen.query(Static))
+            seen["asked"] = "ssh-ed25519" in text
+            await pilot.press("y")
+            await until(lambda: host.status is HostStatus.CONNECTED, what="connected")
+            await until(lambda: host.last_sample_at is not None, what="a first sample")
+            await pilot.pause()
+            seen["rows"] = (app.fleet_screen.table.row_count, len(host.guests))
+
+    await cli.run_app(fleet, asker, [], run=run)
+    assert seen["asked"]
+    rows, guests = seen["rows"]
+    assert rows == guests, seen  # (however many guests lab-b has now)
+    assert "10.77.0.2 ssh-ed25519" in known.read_text()
