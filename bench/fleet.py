@@ -83,11 +83,8 @@ def thread_cpu() -> dict[str, float]:
     return roles
 
 
-def ssh_children_cpu() -> float:
-    """CPU seconds of the ssh clients this process started (OpenSSH transport): part
-    of vtui's cost, though not in its own threads."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+def processes():
+    """(pid, name, stat fields after the name) of every process, from /proc."""
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -95,11 +92,22 @@ def ssh_children_cpu() -> float:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
-        name = stat[stat.find("(") + 1 : stat.rfind(")")]
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if name == "ssh" and int(fields[1]) == os.getpid():
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        yield (
+            int(pid),
+            stat[stat.find("(") + 1 : stat.rfind(")")],
+            stat[stat.rfind(")") + 2 :].split(),
+        )
+
+
+def ssh_children_cpu() -> float:
+    """CPU seconds of the ssh clients this process started (OpenSSH transport): part
+    of vtui's cost, though not in its own threads."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return sum(
+        (int(fields[11]) + int(fields[12])) / tick
+        for _pid, name, fields in processes()
+        if name == "ssh" and int(fields[1]) == os.getpid()
+    )
 
 
 def machine_busy_cpu() -> float:
@@ -117,26 +125,24 @@ def servers_cpu() -> dict[str, float]:
     their reaped children's: sshd's per-login processes), from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
     kinds: dict[str, float] = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        name = stat[stat.find("(") + 1 : stat.rfind(")")]
+    for pid, name, fields in processes():
         if name == "sshd":
             kind = "sshd (logins, channels)"
         elif name == "libvirtd":
             kind = "libvirtd (opening the host files, answering)"
-        elif b"delay_relay" in cmdline:
+        elif _is_relay(pid):
             kind = "relays (the simulated network)"
         else:
             continue
-        fields = stat[stat.rfind(")") + 2 :].split()
         kinds[kind] = kinds.get(kind, 0.0) + sum(int(f) for f in fields[11:15]) / tick
     return kinds
+
+
+def _is_relay(pid: int) -> bool:
+    try:
+        return b"delay_relay" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def own_cpu() -> float:
