@@ -143,7 +143,7 @@ async def run_app(fleet, asker, notes: list[str], run=None) -> None:
         app = VtuiApp(
             fleet, asker=asker, notes=[*notes, *problems], keymap=keymap, connecting=connecting
         )
-        await (run or type(app).run_async)(app)
+        await (run(app) if run is not None else app.run_async())
     finally:
         asker.give(None)  # (a login still waiting for the app: refused, it is not coming)
         if not connecting.done():
