@@ -159,7 +159,9 @@ async def test_8_question_mark_and_f1_open_the_keys_and_the_footer_fits_80_colum
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_loaded(app, pilot)
         select(app, "web-01")
-        await pilot.pause(0.2)
+        # the footer recomposes its keys for the selected guest: wait for it to be drawn
+        # (on a loaded machine a fixed 0.2 s once caught it empty)
+        await wait_for(lambda: screen_lines(app)[-1].strip(), pilot)
         footer = screen_lines(app)[-1]
         for key in ("/ Filter", "? Help", "q Quit"):
             assert key in footer, footer
