@@ -25,6 +25,7 @@ from vtui.core.errors import VtuiError
 from vtui.core.fleet import Fleet
 from vtui.core.fleet.targets import add_target
 from vtui.core.host import Host, HostStatus
+from vtui.core.ssh.transport import _NoIgnorePadding
 
 # never the machine's own ~/.ssh or agent
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("private_home")]
@@ -366,3 +367,45 @@ async def test_a_forwarded_socket_whose_channel_closed_hangs_up_on_libvirt(lab, 
     assert pipe not in forwarder._pipes
     change = await host.sample()
     assert not change.error and host.facts.hostname == "lab-a"
+
+
+# -- the packets on the wire ------------------------------------------------------------------------
+MSG_IGNORE, MSG_CHANNEL_DATA = 2, 94
+
+
+def count_sent_packets(monkeypatch, *, send: bool = True) -> dict[int, int]:
+    """Counts, by type, the packets asyncssh's client connections really send."""
+    sent: dict[int, int] = {}
+    real = asyncssh.SSHClientConnection.send_packet
+
+    def send_packet(self, pkttype, *args, handler=None):
+        sent[pkttype] = sent.get(pkttype, 0) + 1
+        if send:
+            real(self, pkttype, *args, handler=handler)
+
+    monkeypatch.setattr(asyncssh.SSHClientConnection, "send_packet", send_packet)
+    return sent
+
+
+async def test_no_ignore_packet_before_each_packet(lab, fleet, monkeypatch):
+    """asyncssh pads every packet with an empty IGNORE packet, a defence that only CBC
+    ciphers need; with the lab's (GCM) cipher each libvirt call sends its data alone."""
+    sent = count_sent_packets(monkeypatch)
+    host = add_target(fleet, "lab-a", ssh_config=lab.ssh_config)
+    await host.connect()
+    for _ in range(3):
+        assert not (await host.sample()).error
+    assert not host.tunnel._conn.get_extra_info("send_cipher").endswith("-cbc")
+    assert sent.get(MSG_CHANNEL_DATA, 0) >= 6
+    assert sent.get(MSG_IGNORE, 0) == 0
+
+
+def test_cbc_keeps_its_ignore_packets(monkeypatch):
+    """With a CBC cipher the IGNORE packet goes out: it makes the next IV unpredictable."""
+    sent = count_sent_packets(monkeypatch, send=False)
+    for cipher, expected in (("aes128-cbc", 1), ("aes128-gcm@openssh.com", 0)):
+        sent.clear()
+        conn = object.__new__(_NoIgnorePadding)  # only its send_packet is exercised
+        conn.get_extra_info = lambda name, default=None, c=cipher: c  # type: ignore[method-assign]
+        conn.send_packet(MSG_IGNORE, b"\0\0\0\0")
+        assert sent.get(MSG_IGNORE, 0) == expected, cipher

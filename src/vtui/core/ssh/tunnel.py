@@ -33,7 +33,13 @@ from vtui.core.ssh.known_hosts import (
 )
 from vtui.core.ssh.probe import not_ssh_reason
 from vtui.core.ssh.target import Asker, RefusingAsker, SshTarget
-from vtui.core.ssh.transport import LocalForwarder, ProxyCommand, SocketConnector, private_dir
+from vtui.core.ssh.transport import (
+    LocalForwarder,
+    ProxyCommand,
+    SocketConnector,
+    drop_ignore_padding,
+    private_dir,
+)
 from vtui.core.timeouts import CONNECT_TIMEOUT
 
 KEEPALIVE = (5, 3)  # seconds between SSH keepalives, unanswered ones before the link is dead
@@ -52,6 +58,9 @@ class _Client(asyncssh.SSHClient):
     def __init__(self, tunnel: SshTunnel):
         self.tunnel = tunnel
         self.password_tries = 0
+
+    def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
+        drop_ignore_padding(conn)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.tunnel._lost(self, exc)
