@@ -30,13 +30,18 @@ async def test_a_host_closed_while_reading_details_frees_every_domain_first(monk
     alive_at_close: list[int] = []
     real_close = Host._close_blocking
 
+    def domains_alive() -> int:
+        return sum(isinstance(o, libvirt.virDomain) for o in gc.get_objects())
+
     def close_blocking(self, conn):
-        alive_at_close.append(sum(isinstance(o, libvirt.virDomain) for o in gc.get_objects()))
+        alive_at_close.append(domains_alive() - before)
         return real_close(self, conn)
 
     monkeypatch.setattr(Host, "_close_blocking", close_blocking)
     fleet = Fleet(interval=2.0, readonly=True)
     host = fleet.add(demo_uri())
+    gc.collect()  # (earlier tests' garbage)
+    before = domains_alive()
     gc.disable()  # what matters is what reference counting alone frees
     try:
         connecting = asyncio.ensure_future(fleet.connect_all())
