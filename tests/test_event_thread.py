@@ -1,0 +1,53 @@
+"""libvirt's event loop runs on a C thread that holds the GIL only for callbacks."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import libvirt
+
+from vtui.core.host import events
+
+
+def thread_names() -> dict[int, str]:
+    names = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                names[int(tid)] = f.read().strip()
+        except OSError:
+            continue
+    return names
+
+
+def test_the_loop_is_not_a_python_thread():
+    """Each of the loop's wake-ups (two per RPC call) used to take the GIL back."""
+    events.ensure_event_loop()
+    events.ensure_event_loop()  # once per process
+    assert list(thread_names().values()).count("libvirt-events") == 1
+    assert "libvirt-events" not in {t.name for t in threading.enumerate()}
+
+
+def test_callbacks_run_on_it():
+    """A domain event's Python callback runs on the loop's thread, GIL taken for it."""
+    events.ensure_event_loop()
+    conn = libvirt.open("test:///default")
+    seen = threading.Event()
+    where: list[int] = []
+
+    def lifecycle(_conn, dom, event, _detail, _opaque):
+        if dom.name() == "test" and event == libvirt.VIR_DOMAIN_EVENT_SUSPENDED:
+            where.append(threading.get_native_id())
+            seen.set()
+
+    callback = conn.domainEventRegisterAny(
+        None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, lifecycle, None
+    )
+    try:
+        conn.lookupByName("test").suspend()
+        assert seen.wait(5), "no lifecycle event"
+        assert thread_names()[where[0]] == "libvirt-events"
+    finally:
+        conn.domainEventDeregisterAny(callback)
+        conn.close()
