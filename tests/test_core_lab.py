@@ -9,7 +9,7 @@ import pytest
 from tests.support import until
 from vtui.core.errors import VtuiError
 from vtui.core.guests.lifecycle import delete_guest, run_action
-from vtui.core.host import Host
+from vtui.core.host import Host, connection
 
 pytestmark = pytest.mark.lab
 
@@ -176,3 +176,36 @@ async def test_bulk_stats_of_qemu_guests_are_libvirt_pythons(host, make_guest, l
     assert {u: {k: type(v) for k, v in r.items()} for u, r in ours.items()} == {
         u: {k: type(v) for k, v in r.items()} for u, r in theirs.items()
     }
+
+
+async def test_stopped_guests_are_read_every_fifth_sample(
+    host, make_guest, local_host, monkeypatch
+):
+    """Between the samples that read every guest only the running ones are asked for
+    (a stopped guest's numbers do not move, and its events re-read it). A stopped guest
+    undefined while its event is lost goes at the next sample that reads everyone."""
+    stopped = make_guest(local_host, start=False)
+    running = make_guest(local_host)
+    await until(lambda: host.find(stopped) is not None and host.find(running) is not None)
+    uuid = host.find(stopped).uuid
+    asked: list[bool] = []
+    real = connection.bulk_stats
+
+    def bulk_stats(conn, known, *, active_only=False):
+        records = real(conn, known, active_only=active_only)
+        asked.append(active_only)
+        return records
+
+    monkeypatch.setattr(connection, "bulk_stats", bulk_stats)
+    removed_by: list[bool] = []
+    host.subscribe(lambda c: uuid in c.removed and removed_by.append(asked[-1]))
+    await until(lambda: len(asked) >= 6, timeout=10)
+    window = asked[-5:]
+    assert window.count(False) == 1, asked  # one in five reads everyone
+    assert host.find(stopped).state == "shut off"
+
+    monkeypatch.setattr(host, "_on_lifecycle", lambda *args: None)  # events lost
+    local_host.exec("virsh", "-c", "qemu:///system", "undefine", stopped)
+    await until(lambda: host.find(stopped) is None, timeout=10)
+    assert removed_by == [False]  # by a sample that asked for every guest
+    assert host.find(running).state == "running"

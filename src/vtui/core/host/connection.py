@@ -39,6 +39,10 @@ from vtui.core.uri import display_name, test_driver_file_missing
 FLAGS_EVERY = 60.0  # seconds between re-reads of persistent/autostart/managed-save flags
 KEEPALIVE = (5, 3)  # seconds between probes, missed probes before the link is dead
 SLOW_FACTS_EVERY = 5  # samples between reads of NUMA free memory and KSM
+# Samples between ones that also read the stopped guests. In between, events keep them
+# right (each one re-reads its guest); this catches what no event reports (a config
+# changed while stopped) and what a lost event would leave wrong.
+EVERYONE_EVERY = 5
 
 
 def memory_percent(facts: HostFacts | None) -> float:
@@ -83,6 +87,7 @@ class Host(HostLink):
         self._flags_dirty = True
         self._flags_at = 0.0
         self._samples = 0
+        self._everyone_due = True  # the next sample reads the stopped guests too
         self.resource_events = ResourceEvents(self)  # pool/network/nodedev events
         # False: their callbacks are not registered (four round trips a command that
         # lists nothing of the kind has no use for)
@@ -217,6 +222,7 @@ class Host(HostLink):
         ]
         self.conn = conn
         self._flags_dirty = True
+        self._everyone_due = True  # events were not followed while disconnected
 
     def _close_blocking(self, conn: libvirt.virConnect) -> None:
         self.resource_events.deregister(conn)
@@ -306,8 +312,13 @@ class Host(HostLink):
             return False
 
     def _sample_blocking(self, conn: libvirt.virConnect, began: float):
-        records = bulk_stats(conn, self.guests)
+        everyone = (
+            self._everyone_due or not self.follow_events or self._samples % EVERYONE_EVERY == 0
+        )
+        records = bulk_stats(conn, self.guests, active_only=not everyone)
         result = self._sampler.process(conn, self.guests, records, began)
+        result.everyone = everyone
+        self._everyone_due = False
         del records  # a big reply is garbage now, not after the flags and host numbers
         flags = None
         if self._flags_dirty or time.monotonic() - self._flags_at > FLAGS_EVERY:
@@ -337,7 +348,8 @@ class Host(HostLink):
             self._fill_in(details.learn_remote_start_times(self))
         if result.needs_info:
             self._fill_in(details.read_infos(self, result.needs_info))
-        for uuid in set(self.guests) - result.seen:
+        gone = set(self.guests) - result.seen if result.everyone else ()
+        for uuid in gone:
             if not self._sampler.event_since(uuid, began):  # an event may have added it since
                 self._forget(uuid)
                 change.removed.add(uuid)

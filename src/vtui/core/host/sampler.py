@@ -17,6 +17,7 @@ import libvirtmod
 
 from vtui.core.host.history import GuestHistory, samples_for
 from vtui.core.host.stats import (
+    ACTIVE_ONLY,
     STATS_FLAGS,
     STATS_GROUPS,
     Counters,
@@ -63,6 +64,8 @@ class SampleResult:
     # new guests whose record lacks vCPUs and memory (the test driver's): read after
     # their rows are shown, so connecting never waits for one call per guest
     needs_info: list[tuple[str, libvirt.virDomain]] = field(default_factory=list)
+    # every guest was asked for: one missing from `seen` has gone
+    everyone: bool = True
 
 
 class Sampler:
@@ -174,25 +177,30 @@ class Sampler:
         guest.vcpus, guest.memory_kib, guest.memory_max_kib = vcpus, cur_kib, max_kib
 
 
-def bulk_stats(conn: libvirt.virConnect, known: Container[str]) -> list:
+def bulk_stats(
+    conn: libvirt.virConnect, known: Container[str], *, active_only: bool = False
+) -> list:
     """The host's bulk statistics as (uuid, name, record, domain) tuples: for a guest
     whose UUID is in `known`, name and domain are None; for any other, its name and a
     domain reference (a capsule) that process() releases or hands on. No Python
     virDomain object is made per guest: its __init__ and __del__ cost a big host more
-    than the rest of a refresh."""
+    than the rest of a refresh. `active_only`: the running (and paused) guests only."""
+    flags = STATS_FLAGS | ACTIVE_ONLY if active_only else STATS_FLAGS
     if _domstats is not None:
-        records = _domstats.domain_stats(conn._o, STATS_GROUPS, STATS_FLAGS, known)
+        records = _domstats.domain_stats(conn._o, STATS_GROUPS, flags, known)
     else:
-        records = _through_libvirt_python(conn, known)
+        records = _through_libvirt_python(conn, known, flags)
     if records is None:
         raise libvirt.libvirtError("virConnectGetAllDomainStats() failed")
     return records
 
 
-def _through_libvirt_python(conn: libvirt.virConnect, known: Container[str]) -> list | None:
+def _through_libvirt_python(
+    conn: libvirt.virConnect, known: Container[str], flags: int = STATS_FLAGS
+) -> list | None:
     """bulk_stats without vtui's compiled module (it could not be built here): the same
     tuples, at the cost of more libvirt calls per guest."""
-    pairs = libvirtmod.virConnectGetAllDomainStats(conn._o, STATS_GROUPS, STATS_FLAGS)
+    pairs = libvirtmod.virConnectGetAllDomainStats(conn._o, STATS_GROUPS, flags)
     if pairs is None:
         return None
     records = []

@@ -24,6 +24,8 @@ STATS_GROUPS = (
 )
 # NOWAIT: a guest busy in a long job is skipped for this tick instead of stalling all.
 STATS_FLAGS = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT
+# most samples ask for the running guests only: a stopped guest's numbers do not move
+ACTIVE_ONLY = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
 
 
 @dataclass(slots=True)
