@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.support import until
 from vtui import cli
 from vtui.core.fleet import Fleet
@@ -90,19 +92,25 @@ LATER = [
 ]
 
 
-def test_starting_the_app_loads_only_the_first_screens_modules(tmp_path):
+@pytest.mark.parametrize("keys", ["", '[keys]\n"console.leave" = "ctrl+b"\n'])
+def test_starting_the_app_loads_only_the_first_screens_modules(tmp_path, keys):
+    """Also with a [keys] section: its ids are checked against keymap_ids.py."""
+    (tmp_path / "config" / "vtui").mkdir(parents=True)
+    (tmp_path / "config" / "vtui" / "settings.toml").write_text(keys)
     code = (
         "import sys\n"
         "from vtui.cli import _load_app\n"
-        "_load_app()\n"
-        f"print([m for m in {LATER!r} if m in sys.modules])\n"
+        "_app, keymap, problems = _load_app()\n"
+        "assert not problems, problems\n"
+        f"print(keymap, [m for m in {LATER!r} if m in sys.modules])\n"
     )
     env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     env.pop("VTUI_GRAPHICS", None)
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout
-    assert out.strip() == "[]", out
+    expected = "{'console.leave': 'ctrl+b'}" if keys else "{}"
+    assert out.strip() == f"{expected} []", out
 
 
 def test_a_keymap_in_the_settings_still_finds_every_screens_bindings(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from textual.binding import Binding
@@ -17,6 +18,7 @@ from textual.dom import DOMNode
 from textual.keys import Keys, _character_to_key
 
 from vtui.core.settings.preferences import KeyEntry, Preferences
+from vtui.keymap_ids import BINDING_IDS
 
 MODIFIERS = {"ctrl", "shift", "alt", "meta", "super", "hyper"}
 _KEY_NAMES = {k.value for k in Keys} | {_character_to_key(chr(c)) for c in range(32, 127)}
@@ -74,7 +76,7 @@ def key_problem(keys: str) -> str | None:
 
 
 def resolve(
-    entries: list[KeyEntry], known: dict[str, BindingInfo]
+    entries: list[KeyEntry], known: Collection[str]
 ) -> tuple[dict[str, str], list[tuple[int, str]]]:
     """The keymap for Textual, and what is wrong as (line, message) pairs. A binding
     may be named by its full id or by its last part when that part is unique."""
@@ -97,10 +99,10 @@ def resolve(
     return keymap, problems
 
 
-def _binding_id(name: str, known: dict[str, BindingInfo]) -> str | list[str] | None:
+def _binding_id(name: str, known: Collection[str]) -> str | list[str] | None:
     if name in known:
         return name
-    matches = [i for i in known if i.rsplit(".", 1)[-1] == name]
+    matches = sorted(i for i in known if i.rsplit(".", 1)[-1] == name)
     if len(matches) == 1:
         return matches[0]
     return matches or None
@@ -108,9 +110,10 @@ def _binding_id(name: str, known: dict[str, BindingInfo]) -> str | list[str] | N
 
 def load_keymap(prefs: Preferences) -> dict[str, str]:
     """The keymap from the user's settings; what is wrong joins prefs.problems."""
-    if not prefs.keys:  # (all_bindings imports every screen: 0.4 s of start-up for nothing)
+    if not prefs.keys:
         return {}
-    keymap, problems = resolve(prefs.keys, all_bindings())
+    # (the ids' list, not all_bindings(): that imports every screen, 0.4 s of start-up)
+    keymap, problems = resolve(prefs.keys, BINDING_IDS)
     for line, message in problems:
         prefs.problem(line, f"[keys] {message}")
     return keymap
