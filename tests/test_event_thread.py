@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 
 import libvirt
@@ -27,6 +28,19 @@ def test_the_loop_is_not_a_python_thread():
     events.ensure_event_loop()  # once per process
     assert list(thread_names().values()).count("libvirt-events") == 1
     assert "libvirt-events" not in {t.name for t in threading.enumerate()}
+
+
+def test_it_leaves_ctrl_c_to_python():
+    """A signal the kernel gives a thread other than Python's main one is only noted
+    there; the loop's thread blocks them so they go to a Python thread."""
+    events.ensure_event_loop()
+    (tid,) = [t for t, name in thread_names().items() if name == "libvirt-events"]
+    with open(f"/proc/self/task/{tid}/status") as f:
+        blocked = int(next(ln for ln in f if ln.startswith("SigBlk:")).split()[1], 16)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGWINCH):
+        assert blocked & (1 << (sig - 1)), sig.name
+    assert not blocked & (1 << (signal.SIGSEGV - 1))
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # ours: as before
 
 
 def test_callbacks_run_on_it():

@@ -16,6 +16,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <libvirt/libvirt.h>
 
@@ -47,14 +48,26 @@ start(PyObject *self, PyObject *unused)
     (void)unused;
     if (started)
         Py_RETURN_NONE;
+    /* The thread blocks the signals a user or the system sends (Ctrl-C, SIGTERM, ...):
+     * the kernel then gives them to a thread of Python's. A signal caught on a thread
+     * that is not Python's main one only sets a flag, which the main thread may not
+     * look at for a while. (Faults stay unblocked: they belong to whoever faults.) */
+    sigset_t all, before;
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    pthread_sigmask(SIG_BLOCK, &all, &before);
     pthread_attr_t attr;
     pthread_t thread;
     int err = pthread_attr_init(&attr);
     if (err == 0) {
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        err = pthread_create(&thread, &attr, run_forever, NULL);
+        err = pthread_create(&thread, &attr, run_forever, NULL); /* inherits the mask */
         pthread_attr_destroy(&attr);
     }
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
     if (err != 0) {
         errno = err;
         return PyErr_SetFromErrno(PyExc_OSError);
