@@ -201,18 +201,23 @@ async def test_9_the_footer_follows_the_selected_guests_state():
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_loaded(app, pilot)
 
-        async def footer_for(name: str) -> str:
+        async def footer_for(name: str, shows: str) -> str:
+            """The footer once it shows `shows`: it recomposes its keys for the selected
+            guest (on a loaded machine a fixed 0.2 s once caught it empty)."""
             select(app, name)
-            await pilot.pause(0.2)
+            try:
+                await wait_for(lambda: shows in screen_lines(app)[-1], pilot)
+            except AssertionError:
+                pass  # the assertions below say what it shows instead
             return screen_lines(app)[-1]
 
-        running = await footer_for("web-01")
+        running = await footer_for("web-01", "p Pause")
         assert "s Start" not in running and "p Pause" in running, running
-        stopped = await footer_for("gpu-lab")  # shut off
+        stopped = await footer_for("gpu-lab", "s Start")  # shut off
         assert "s Start" in stopped, stopped
         assert "p Pause" not in stopped and "d Shutdown" not in stopped, stopped
         paused = next(g.name for g in app.fleet_screen.table.guests.values() if g.state == "paused")
-        held = await footer_for(paused)
+        held = await footer_for(paused, "u Resume")
         assert "u Resume" in held and "p Pause" not in held, held
 
 
