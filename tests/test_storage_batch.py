@@ -191,6 +191,6 @@ def test_ctrl_c_cancels_an_upload_and_removes_the_volume(lab, lab_pools, tmp_pat
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 130, err
+    assert proc.returncode == 130, (out, err)  # (stdout tells whether it ran to its end)
     assert out == "" and "cancelled; no volume left behind" in err and "Traceback" not in err
     assert volumes_in(a.uri, lab_pools["a"]) == []
