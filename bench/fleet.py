@@ -70,8 +70,7 @@ def thread_cpu() -> dict[str, float]:
         except OSError:
             continue
         fields = stat[stat.rfind(")") + 2 :].split()
-        comm = stat[stat.find("(") + 1 : stat.rfind(")")]  # (libvirt's loop is a C thread)
-        name = names.get(int(tid), comm)
+        name = names.get(int(tid), "")
         if int(tid) == os.getpid():
             role = "asyncio loop (SSH, forwarding, merging samples)"
         elif name.startswith("virt-"):
