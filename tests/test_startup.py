@@ -151,9 +151,17 @@ async def test_a_host_key_asked_before_the_app_is_up_is_asked_in_the_app(
 
     async def run(app) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
-            await until(lambda: isinstance(app.screen, HostKeyScreen), what="the host-key modal")
-            text = " ".join(str(s.render()) for s in app.screen.query(Static))
-            seen["asked"] = "ssh-ed25519" in text
+
+            def modal_text() -> str:
+                return " ".join(str(s.render()) for s in app.screen.query(Static))
+
+            # (its lines are filled in after the screen is pushed: under load a look
+            # right after the push once found them empty)
+            await until(
+                lambda: isinstance(app.screen, HostKeyScreen) and "ssh-ed25519" in modal_text(),
+                what="the host-key modal naming the key's type",
+            )
+            seen["asked"] = "ssh-ed25519" in modal_text()
             await pilot.press("y")
             await until(lambda: host.status is HostStatus.CONNECTED, what="connected")
             await until(lambda: host.last_sample_at is not None, what="a first sample")
