@@ -24,6 +24,8 @@ CHUNK = libvirt.virStorageVol.streamBufSize
 UPLOAD_SPARSE = libvirt.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM
 DOWNLOAD_SPARSE = libvirt.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM
 STOP_AT_HOLE = libvirt.VIR_STREAM_RECV_STOP_AT_HOLE
+# Seconds of unused bandwidth a limited transfer may catch up on after a pause.
+BURST = 0.5
 
 
 class Cancelled(Exception):
@@ -40,7 +42,10 @@ class Meter:
         self.data = 0  # bytes that really travelled
         self.limit_bps = limit_bps
         self.cancelled = threading.Event()
-        self._began = time.monotonic()
+        # When the data sent so far may have been sent at the limit. It starts with the
+        # first data: time spent before (making the volume) or stalled (a slow host)
+        # must not become a credit that lets the next megabytes through unlimited.
+        self._paid_until: float | None = None
         self._on_progress = on_progress
 
     def check(self) -> None:
@@ -53,10 +58,16 @@ class Meter:
             self.data += length
         self._on_progress()
         if self.limit_bps and data:
-            ahead = self.data / self.limit_bps - (time.monotonic() - self._began)
-            if ahead > 0 and self.cancelled.wait(ahead):
-                raise Cancelled
+            self._keep_to_limit(length, self.limit_bps)
         self.check()
+
+    def _keep_to_limit(self, length: int, limit_bps: float) -> None:
+        now = time.monotonic()
+        start = now if self._paid_until is None else max(self._paid_until, now - BURST)
+        self._paid_until = start + length / limit_bps
+        ahead = self._paid_until - now
+        if ahead > 0 and self.cancelled.wait(ahead):
+            raise Cancelled
 
 
 def open_upload(conn: libvirt.virConnect, volume: libvirt.virStorageVol, length: int, sparse: bool):
