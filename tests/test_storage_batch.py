@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -168,9 +169,10 @@ def test_upload_download_and_copy_over_ssh(lab, lab_pools, tmp_path, capsys, pri
 def test_ctrl_c_cancels_an_upload_and_removes_the_volume(lab, lab_pools, tmp_path):
     a = lab["a"]
     big = tmp_path / "big.img"
-    big.write_bytes(os.urandom(16 * MiB))
+    big.write_bytes(os.urandom(32 * MiB))  # 32 s at 1 MiB/s: Ctrl-C comes long before the end
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    argv = ["volume", "upload", str(big), lab_pools["a"], "-c", a.uri, "--bandwidth", "2"]
+    argv = ["volume", "upload", str(big), lab_pools["a"], "-c", a.uri, "--bandwidth", "1"]
+    began = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "vtui", *argv],
         stdout=subprocess.PIPE,
@@ -179,18 +181,23 @@ def test_ctrl_c_cancels_an_upload_and_removes_the_volume(lab, lab_pools, tmp_pat
         env=env,
         cwd=ROOT,
     )
+    seen, timing = "", ""
     try:
         deadline = time.monotonic() + 30
-        line = ""
-        while "%" not in line and time.monotonic() < deadline:
-            line = proc.stderr.readline()  # progress: one line a second (not a terminal)
-        assert "%" in line and f"upload {big} -> " in line, line
+        while "%" not in seen and time.monotonic() < deadline:
+            if select.select([proc.stderr], [], [], 0.5)[0]:
+                seen += proc.stderr.readline()  # progress: one line a second (not a terminal)
+        assert "%" in seen and f"upload {big} -> " in seen, seen
+        read_at = time.monotonic()
         proc.send_signal(signal.SIGINT)
+        timing = f"first progress line read at {read_at - began:.2f} s, SIGINT sent after "
+        timing += f"{time.monotonic() - read_at:.3f} s"
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 130, (out, err)  # (stdout tells whether it ran to its end)
+    # (what it printed, whether it ran to its end, and when the test acted, if it fails)
+    assert proc.returncode == 130, (timing, seen, err, out)
     assert out == "" and "cancelled; no volume left behind" in err and "Traceback" not in err
     assert volumes_in(a.uri, lab_pools["a"]) == []
