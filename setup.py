@@ -1,9 +1,10 @@
-"""The one compiled part of vtui (pyproject.toml has the rest of the build).
+"""The compiled parts of vtui (pyproject.toml has the rest of the build).
 
-vtui.core.host._domstats reads a host's bulk statistics with libvirt's C API (see the
-comment at its top for why). It builds against the same libvirt headers and library
-that libvirt-python needs; if it cannot be built, vtui installs anyway and samples
-through libvirt-python, more slowly.
+vtui.core.host._domstats reads a host's bulk statistics with libvirt's C API, and
+vtui.core.host._event_thread runs libvirt's event loop without the GIL (see the
+comment at the top of each for why). They build against the same libvirt headers and
+library that libvirt-python needs; if they cannot be built, vtui installs anyway and
+does the same through libvirt-python, more slowly.
 """
 
 from setuptools import Extension, setup
@@ -15,6 +16,12 @@ setup(
             ["src/vtui/core/host/_domstats.c"],
             libraries=["virt"],
             optional=True,
-        )
+        ),
+        Extension(
+            "vtui.core.host._event_thread",
+            ["src/vtui/core/host/_event_thread.c"],
+            libraries=["virt"],
+            optional=True,
+        ),
     ]
 )

@@ -70,7 +70,8 @@ def thread_cpu() -> dict[str, float]:
         except OSError:
             continue
         fields = stat[stat.rfind(")") + 2 :].split()
-        name = names.get(int(tid), "")
+        comm = stat[stat.find("(") + 1 : stat.rfind(")")]  # (libvirt's loop is a C thread)
+        name = names.get(int(tid), comm)
         if int(tid) == os.getpid():
             role = "asyncio loop (SSH, forwarding, merging samples)"
         elif name.startswith("virt-"):

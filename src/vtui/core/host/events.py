@@ -14,8 +14,13 @@ import threading
 
 import libvirt
 
+try:  # (setup.py: optional, like _domstats)
+    from vtui.core.host import _event_thread
+except ImportError:  # pragma: no cover - the extension did not build
+    _event_thread = None  # type: ignore[assignment]
+
 _lock = threading.Lock()
-_thread: threading.Thread | None = None
+_started = False
 
 
 def _quiet(_ctx, _err) -> None:
@@ -28,12 +33,17 @@ def _run() -> None:
 
 
 def ensure_event_loop() -> None:
-    """Register libvirt's default event impl and start its thread (idempotent)."""
-    global _thread
+    """Register libvirt's default event impl and start its thread (idempotent). The
+    thread is a C one where the extension is built: it takes the GIL only for a
+    callback, not on each of the loop's wake-ups (_event_thread.c)."""
+    global _started
     with _lock:
-        if _thread is not None:
+        if _started:
             return
         libvirt.registerErrorHandler(_quiet, None)
         libvirt.virEventRegisterDefaultImpl()
-        _thread = threading.Thread(target=_run, name="libvirt-events", daemon=True)
-        _thread.start()
+        if _event_thread is not None:
+            _event_thread.start()
+        else:
+            threading.Thread(target=_run, name="libvirt-events", daemon=True).start()
+        _started = True
