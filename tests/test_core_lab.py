@@ -182,18 +182,23 @@ async def test_stopped_guests_are_read_every_fifth_sample(
     host, make_guest, local_host, monkeypatch
 ):
     """Between the samples that read every guest only the running ones are asked for
-    (a stopped guest's numbers do not move, and its events re-read it). A stopped guest
-    undefined while its event is lost goes at the next sample that reads everyone."""
+    (a stopped guest's numbers do not move, and its events re-read it), without their
+    vCPU group. A stopped guest undefined while its event is lost goes at the next
+    sample that reads everyone."""
     stopped = make_guest(local_host, start=False)
     running = make_guest(local_host)
     await until(lambda: host.find(stopped) is not None and host.find(running) is not None)
     uuid = host.find(stopped).uuid
     asked: list[bool] = []
+    with_vcpus: list[bool] = []  # whether the running guest's record had its vCPU group
     real = connection.bulk_stats
+    running_uuid = host.find(running).uuid
 
     def bulk_stats(conn, known, *, active_only=False):
         records = real(conn, known, active_only=active_only)
         asked.append(active_only)
+        (rec,) = [rec for uuid, _name, rec, _dom in records if uuid == running_uuid]
+        with_vcpus.append("vcpu.current" in rec)
         return records
 
     monkeypatch.setattr(connection, "bulk_stats", bulk_stats)
@@ -203,6 +208,9 @@ async def test_stopped_guests_are_read_every_fifth_sample(
     window = asked[-5:]
     assert window.count(False) == 1, asked  # one in five reads everyone
     assert host.find(stopped).state == "shut off"
+    # the vCPU group (costly for libvirtd, the count rarely moves) only with everyone
+    assert with_vcpus == [not active_only for active_only in asked], (asked, with_vcpus)
+    assert host.find(running).vcpus == 1  # kept between the samples that read it
 
     monkeypatch.setattr(host, "_on_lifecycle", lambda *args: None)  # events lost
     local_host.exec("virsh", "-c", "qemu:///system", "undefine", stopped)

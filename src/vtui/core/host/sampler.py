@@ -17,6 +17,7 @@ import libvirtmod
 
 from vtui.core.host.history import GuestHistory, samples_for
 from vtui.core.host.stats import (
+    ACTIVE_GROUPS,
     ACTIVE_ONLY,
     STATS_FLAGS,
     STATS_GROUPS,
@@ -184,23 +185,29 @@ def bulk_stats(
     whose UUID is in `known`, name and domain are None; for any other, its name and a
     domain reference (a capsule) that process() releases or hands on. No Python
     virDomain object is made per guest: its __init__ and __del__ cost a big host more
-    than the rest of a refresh. `active_only`: the running (and paused) guests only."""
-    flags = STATS_FLAGS | ACTIVE_ONLY if active_only else STATS_FLAGS
+    than the rest of a refresh. `active_only`: the running (and paused) guests only,
+    without their vCPU group (stats.ACTIVE_GROUPS)."""
+    flags, groups = STATS_FLAGS, STATS_GROUPS
+    if active_only:
+        flags, groups = STATS_FLAGS | ACTIVE_ONLY, ACTIVE_GROUPS
     if _domstats is not None:
-        records = _domstats.domain_stats(conn._o, STATS_GROUPS, flags, known)
+        records = _domstats.domain_stats(conn._o, groups, flags, known)
     else:
-        records = _through_libvirt_python(conn, known, flags)
+        records = _through_libvirt_python(conn, known, flags, groups)
     if records is None:
         raise libvirt.libvirtError("virConnectGetAllDomainStats() failed")
     return records
 
 
 def _through_libvirt_python(
-    conn: libvirt.virConnect, known: Container[str], flags: int = STATS_FLAGS
+    conn: libvirt.virConnect,
+    known: Container[str],
+    flags: int = STATS_FLAGS,
+    groups: int = STATS_GROUPS,
 ) -> list | None:
     """bulk_stats without vtui's compiled module (it could not be built here): the same
     tuples, at the cost of more libvirt calls per guest."""
-    pairs = libvirtmod.virConnectGetAllDomainStats(conn._o, STATS_GROUPS, flags)
+    pairs = libvirtmod.virConnectGetAllDomainStats(conn._o, groups, flags)
     if pairs is None:
         return None
     records = []
