@@ -544,6 +544,33 @@ def test_lab_top_batch_csv(capsys, local_host, make_guest, tmp_path):
 
 
 @pytest.mark.lab
+def test_lab_top_reads_stopped_guests_every_fifth_sample(
+    capsys, local_host, make_guest, monkeypatch
+):
+    from vtui.core.host import connection
+
+    stopped = make_guest(local_host, start=False)
+    running = make_guest(local_host)
+    asked: list[bool] = []
+    real = connection.bulk_stats
+
+    def bulk_stats(conn, known, *, active_only=False):
+        asked.append(active_only)
+        return real(conn, known, active_only=active_only)
+
+    monkeypatch.setattr(connection, "bulk_stats", bulk_stats)
+    code, out, err = run(
+        capsys, "top", "-c", local_host.uri, "-b", "-n", "6", "-d", "0.2", "--all", "--csv", "-"
+    )
+    assert code == 0, err
+    assert asked.count(False) < len(asked) - 2, asked  # most samples: running guests only
+    rows = list(csv.DictReader(io.StringIO(out)))
+    for name, state in ((stopped, "shut off"), (running, "running")):
+        # listed with their state in every block, also those of active-only samples
+        assert [r["state"] for r in rows if r["name"] == name] == [state] * 6, (name, rows)
+
+
+@pytest.mark.lab
 def test_lab_ssh_alias_as_host(capsys, lab, local_host):
     # "lab-a" is an alias of the lab's ssh config: the same SSH tunnel the TUI uses
     code, out, err = run(

@@ -203,7 +203,8 @@ async def open_session(
     hosts: Sequence[str] = (),
     *,
     facts: bool = False,
+    follow_events: bool = False,
 ) -> Session:
     session = Session(build_fleet(args, hosts))
-    await session.connect(facts=facts)
+    await session.connect(facts=facts, follow_events=follow_events)
     return session

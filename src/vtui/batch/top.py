@@ -167,7 +167,11 @@ async def run_top(args: argparse.Namespace) -> int:
                 raise UsageError(f"cannot write {args.csv}: {exc.strerror}") from None
         from .session import open_session
 
-        session = await open_session(args, args.hosts, facts=True)
+        # Following events (one call more at connect) lets four samples in five ask for
+        # the running guests only, without their vCPU group, as the app does; a
+        # single sample has no use for it.
+        repeats = args.iterations is None or args.iterations > 1
+        session = await open_session(args, args.hosts, facts=True, follow_events=repeats)
         try:
             await _refresh_loop(session, args, csv_out)
             return session.exit_code()
