@@ -23,10 +23,9 @@ STATS_GROUPS = (
     | libvirt.VIR_DOMAIN_STATS_BLOCK
 )
 # The vCPU group costs libvirtd about as much as the CPU totals (on QEMU a read of each
-# vCPU thread's times; 8 paused lab guests: 1.3 ms each of a 4 ms bulk call) and of it
-# vtui needs only the count, which rarely moves: the samples that read active guests
-# only leave it out; those that read everyone and the re-read of a guest after an
-# event ask for it.
+# vCPU thread's times; bench/stats_groups.py) and of it vtui needs only the count,
+# which rarely moves: the samples that read active guests only leave it out; those
+# that read everyone and the re-read of a guest after an event ask for it.
 ACTIVE_GROUPS = STATS_GROUPS & ~libvirt.VIR_DOMAIN_STATS_VCPU
 # NOWAIT: a guest busy in a long job is skipped for this tick instead of stalling all.
 STATS_FLAGS = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT
