@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import select
+import time
 
 from vtui.core.host import Host
 from vtui.core.model import Guest
+
+
+def read_until(stream, text: str, timeout: float = 30.0) -> str:
+    """A child's output (a text pipe) line by line until a line holds `text`; all that
+    was read, which holds `text` unless the time ran out (the caller asserts)."""
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while text not in seen and time.monotonic() < deadline:
+        if select.select([stream], [], [], 0.5)[0]:
+            seen += stream.readline()
+    return seen
 
 
 async def until(

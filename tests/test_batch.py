@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import vtui.batch
+from tests.support import read_until
 from vtui.batch import BATCH_COMMANDS, main
 from vtui.batch.records import GUEST_FIELDS
 from vtui.core.uri import demo_uri, display_name
@@ -615,7 +616,6 @@ def test_lab_migrate_live_between_ssh_hosts(capsys, lab, make_guest):
 
 @pytest.mark.lab
 def test_lab_migrate_ctrl_c_cancels_and_the_guest_stays(lab, make_guest):
-    import select
     import signal
 
     a, b = lab["a"], lab["b"]
@@ -645,11 +645,7 @@ def test_lab_migrate_ctrl_c_cancels_and_the_guest_stays(lab, make_guest):
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
-        seen = ""
-        deadline = time.monotonic() + 30
-        while "copying memory" not in seen and time.monotonic() < deadline:
-            if select.select([proc.stderr], [], [], 0.5)[0]:
-                seen += proc.stderr.readline()
+        seen = read_until(proc.stderr, "copying memory")
         assert "copying memory" in seen, seen
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)

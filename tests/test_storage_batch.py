@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import libvirt
 import pytest
 
 from tests.lab.pools import make_pool, remove_pool, volumes_in
+from tests.support import read_until
 from vtui.batch import BATCH_COMMANDS, main
 from vtui.batch.storage_records import POOL_FIELDS, VOLUME_FIELDS
 from vtui.core.uri import demo_uri
@@ -181,12 +181,9 @@ def test_ctrl_c_cancels_an_upload_and_removes_the_volume(lab, lab_pools, tmp_pat
         env=env,
         cwd=ROOT,
     )
-    seen, timing = "", ""
+    timing = ""
     try:
-        deadline = time.monotonic() + 30
-        while "%" not in seen and time.monotonic() < deadline:
-            if select.select([proc.stderr], [], [], 0.5)[0]:
-                seen += proc.stderr.readline()  # progress: one line a second (not a terminal)
+        seen = read_until(proc.stderr, "%")  # progress: a line a second (not a terminal)
         assert "%" in seen and f"upload {big} -> " in seen, seen
         read_at = time.monotonic()
         proc.send_signal(signal.SIGINT)
