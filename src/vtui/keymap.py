@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Collection
-from dataclasses import dataclass
 
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -24,16 +23,9 @@ MODIFIERS = {"ctrl", "shift", "alt", "meta", "super", "hyper"}
 _KEY_NAMES = {k.value for k in Keys} | {_character_to_key(chr(c)) for c in range(32, 127)}
 
 
-@dataclass(frozen=True, slots=True)
-class BindingInfo:
-    id: str
-    key: str  # the default key(s)
-    description: str
-    where: str  # the class that declares it
-
-
-def all_bindings() -> dict[str, BindingInfo]:
-    """Every binding id of vtui's screens, dialogs and widgets, with its default key."""
+def declared_binding_ids() -> set[str]:
+    """Every binding id the screens, dialogs and widgets declare (imports them all:
+    for the test that keeps keymap_ids.py in step, never at start-up)."""
     import vtui.app  # noqa: F401 - the app's own bindings
     import vtui.screens
     import vtui.widgets
@@ -41,14 +33,13 @@ def all_bindings() -> dict[str, BindingInfo]:
     for package in (vtui.screens, vtui.widgets):
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             importlib.import_module(module.name)
-    found: dict[str, BindingInfo] = {}
-    for cls in _subclasses(DOMNode):
-        if not cls.__module__.startswith("vtui."):
-            continue
-        for item in cls.__dict__.get("BINDINGS", ()):
-            if isinstance(item, Binding) and item.id and item.id not in found:
-                found[item.id] = BindingInfo(item.id, item.key, item.description, cls.__name__)
-    return dict(sorted(found.items()))
+    return {
+        item.id
+        for cls in _subclasses(DOMNode)
+        if cls.__module__.startswith("vtui.")
+        for item in cls.__dict__.get("BINDINGS", ())
+        if isinstance(item, Binding) and item.id
+    }
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -112,7 +103,7 @@ def load_keymap(prefs: Preferences) -> dict[str, str]:
     """The keymap from the user's settings; what is wrong joins prefs.problems."""
     if not prefs.keys:
         return {}
-    # (the ids' list, not all_bindings(): that imports every screen, 0.4 s of start-up)
+    # (the ids' list, not declared_binding_ids(): that imports every screen, 0.4 s)
     keymap, problems = resolve(prefs.keys, BINDING_IDS)
     for line, message in problems:
         prefs.problem(line, f"[keys] {message}")
