@@ -200,10 +200,7 @@ def bulk_stats(
 
 
 def _through_libvirt_python(
-    conn: libvirt.virConnect,
-    known: Container[str],
-    flags: int = STATS_FLAGS,
-    groups: int = STATS_GROUPS,
+    conn: libvirt.virConnect, known: Container[str], flags: int, groups: int
 ) -> list | None:
     """bulk_stats without vtui's compiled module (it could not be built here): the same
     tuples, at the cost of more libvirt calls per guest."""
