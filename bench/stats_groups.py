@@ -21,8 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import libvirt  # noqa: E402
+from fleet import processes  # noqa: E402
 from tests.lab.hosts import Lab  # noqa: E402
 from tests.lab.images import ensure_guest_image, guest_xml  # noqa: E402
 
@@ -45,24 +47,18 @@ def libvirtd_pids(netns: str) -> list[int]:
     """The lab host's libvirtd: the one whose network namespace is the host's."""
     want = os.readlink(netns)
     pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid, name, _fields in processes():
         try:
-            comm = Path(f"/proc/{entry}/comm").read_text().strip()
-            if comm == "libvirtd" and os.readlink(f"/proc/{entry}/ns/net") == want:
-                pids.append(int(entry))
+            if name == "libvirtd" and os.readlink(f"/proc/{pid}/ns/net") == want:
+                pids.append(pid)
         except OSError:
             continue
     return pids
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
-    return total / os.sysconf("SC_CLK_TCK")
+    ticks = sum(int(f[11]) + int(f[12]) for pid, _n, f in processes() if pid in pids)
+    return ticks / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def main() -> None:
