@@ -3,8 +3,9 @@ tunnel (vtui's core/ssh.py), then the same with 100 ms of added one-way latency.
 
 The lab's host "a" runs sshd and a libvirtd that serves the test driver: every
 fleet host is `test+ssh://bench-a/<generated host file>`, a separate SSH connection,
-forwarded socket and libvirt connection. Latency comes from bench/delay_relay.py as
-the ssh ProxyCommand (this kernel has no netem). Needs root (network namespaces).
+forwarded socket and libvirt connection, from host b's network namespace over the
+lab's veth. Latency comes from bench/delay_relay.py as the ssh ProxyCommand (this
+kernel has no netem); without it, vtui connects straight. Needs root (namespaces).
 
     .venv/bin/python bench/fleet.py [--hosts 50] [--guests 200] [--seconds 30]
 """
@@ -19,6 +20,7 @@ import statistics
 import sys
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from fleetgen import write_host  # noqa: E402
-from tests.lab.hosts import Lab  # noqa: E402
+from tests.lab.hosts import Lab, thread_in_netns  # noqa: E402
 
 from vtui.core.fleet import Fleet  # noqa: E402
 from vtui.core.fleet.fleet import BACKGROUND_NUMBERS_EVERY  # noqa: E402
@@ -38,22 +40,20 @@ INTERVAL = 2.0
 
 def ssh_config(lab: Lab, path: Path, delay: float) -> Path:
     a, b = lab["a"], lab["b"]
-    # The relay stands in for the network: a bare Python (-S -I: no site-packages) so
-    # fifty of them starting at once do not eat the CPU the fleet is measured with.
-    if delay:  # from b's netns over the veth to a, through the delay line
-        proxy = (
-            f"nsenter --net={b.netns_path} {sys.executable} -S -I "
-            f"{ROOT / 'bench/delay_relay.py'} {delay} {a.ip} 22"
-        )
-    else:  # (not the lab's bash relay: without TCP_NODELAY its stalls slow every call)
-        proxy = (
-            f"nsenter --net={a.netns_path} {sys.executable} -S -I "
-            f"{ROOT / 'bench/delay_relay.py'} 0 {a.ip} 22"
-        )
+    # From b's netns over the veth to a. Without added latency vtui's own sockets are
+    # made there (see main), as on a real network that costs the client nothing. With
+    # it, a relay per connection is the delay line (this kernel has no netem): a bare
+    # Python (-S -I: no site-packages) so fifty of them starting at once do not eat the
+    # CPU the fleet is measured with.
+    proxy = (
+        f"  ProxyCommand nsenter --net={b.netns_path} {sys.executable} -S -I "
+        f"{ROOT / 'bench/delay_relay.py'} {delay} {a.ip} 22\n"
+        if delay
+        else ""
+    )
     path.write_text(
         f"Host bench-a\n  HostName {a.ip}\n  User root\n"
-        f"  IdentityFile {lab.client_key}\n  UserKnownHostsFile {lab.known_hosts}\n"
-        f"  ProxyCommand {proxy}\n"
+        f"  IdentityFile {lab.client_key}\n  UserKnownHostsFile {lab.known_hosts}\n" + proxy
     )
     return path
 
@@ -299,7 +299,12 @@ async def main() -> None:
         a.start_sshd()
         files = [write_host(lab.root, args.guests, prefix=f"h{i:02d}") for i in range(args.hosts)]
         for delay in (float(d) for d in args.delays.split(",")):
-            await run_fleet(lab, files, delay, args.seconds, args.openssh, focus=not args.no_focus)
+            # (the loop's thread makes the sockets; threads it starts inherit the netns)
+            direct = thread_in_netns(lab["b"].netns_path) if not delay else nullcontext()
+            with direct:
+                await run_fleet(
+                    lab, files, delay, args.seconds, args.openssh, focus=not args.no_focus
+                )
 
 
 if __name__ == "__main__":

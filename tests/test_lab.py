@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.lab.hosts import Lab, missing_requirements
+from tests.lab.hosts import Lab, missing_requirements, thread_in_netns
 from tests.lab.images import PROMPT, READY_LINE, guest_xml
 
 
@@ -93,6 +93,27 @@ def test_ssh_config_reaches_hosts(lab, name):
 def test_socket_to_reaches_sshd(lab):
     with lab.socket_to("b") as s:
         assert s.recv(64).startswith(b"SSH-2.0-")
+
+
+def test_thread_in_netns_moves_only_this_thread_and_back(lab):
+    """bench/fleet.py makes its sockets in host b's netns this way: a plain connect
+    reaches a's sshd there, and the thread is home again after the block."""
+    import socket
+    import threading
+
+    def netns() -> int:
+        return os.stat("/proc/thread-self/ns/net").st_ino
+
+    home, b = netns(), os.stat(lab["b"].netns_path).st_ino
+    others: list[int] = []
+    with thread_in_netns(lab["b"].netns_path):
+        assert netns() == b
+        started = threading.Thread(target=lambda: others.append(netns()))
+        started.start()
+        started.join()
+        with socket.create_connection((lab["a"].ip, 22), timeout=5) as s:
+            assert s.recv(64).startswith(b"SSH-2.0-")
+    assert (netns(), others) == (home, [b])  # a thread started inside inherits it
 
 
 def test_libvirtd_restart_keeps_guests(lab, make_guest):

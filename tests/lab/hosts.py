@@ -16,6 +16,7 @@ Needs root. Typical use:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import json
 import os
@@ -29,7 +30,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -100,6 +101,36 @@ def _ns_init_pid(unshare_pid: int, timeout: float = 5) -> int:
     raise LabError(f"unshare {unshare_pid} started no child")
 
 
+def _setns(fd: int) -> None:
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def join_netns(netns_path: str) -> None:
+    """Move the calling thread (only it) into the network namespace at netns_path:
+    sockets it makes from then on live there, and so do threads it starts."""
+    fd = os.open(netns_path, os.O_RDONLY)
+    try:
+        _setns(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def thread_in_netns(netns_path: str) -> Iterator[None]:
+    """The calling thread in netns_path for the with block, back in its own after."""
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        join_netns(netns_path)
+        try:
+            yield
+        finally:
+            _setns(home)
+    finally:
+        os.close(home)
+
+
 def _run_in_netns(netns_path: str, fn, *args):
     """fn(*args) in a throw-away thread that setns()'d into netns_path. Sockets made
     there stay in that netns; the calling thread never changes namespace."""
@@ -107,13 +138,7 @@ def _run_in_netns(netns_path: str, fn, *args):
 
     def worker() -> None:
         try:
-            fd = os.open(netns_path, os.O_RDONLY)
-            try:
-                if _libc.setns(fd, CLONE_NEWNET) != 0:
-                    err = ctypes.get_errno()
-                    raise OSError(err, os.strerror(err))
-            finally:
-                os.close(fd)
+            join_netns(netns_path)
             out["r"] = fn(*args)
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller
             out["e"] = e
