@@ -179,9 +179,13 @@ def test_dialogs_do_not_restyle_each_other(snap_compare):
 
     async def run_before(pilot):
         await loaded(app, pilot)
-        await app.push_screen(ConnectionsScreen(app.fleet))
+        connections = ConnectionsScreen(app.fleet)
+        await app.push_screen(connections)
         await app.push_screen(HostForm([]))
         app.pop_screen()
+        # The footer under the dialogs fills in after the screen is back on top; under
+        # load that came after the picture, so wait for its keys first.
+        await wait_for(lambda: bool(connections.query("FooterKey")), pilot)
         await app.push_screen(migrate_form(app))
         await app.push_screen(ConfirmScreen("Force off web-01", "Like pulling the power cord."))
         await settled(pilot)
