@@ -46,8 +46,15 @@ async def loaded(app: VtuiApp, pilot: Pilot, guests: int = 25) -> None:
     await pilot.pause(0.2)
 
 
+def footer_filled(screen) -> bool:
+    """Textual fills a screen's footer in after the screen is on top: a picture taken
+    before (under load) has an empty last row."""
+    return all(footer.children for footer in screen.query("Footer"))
+
+
 async def settled(pilot: Pilot) -> None:
     """Whatever a screen does when it appears (focus, highlight, scroll) is over."""
+    await wait_for(lambda: footer_filled(pilot.app.screen), pilot)
     await pilot.wait_for_scheduled_animations()
     await pilot.pause(0.3)
 
@@ -183,9 +190,8 @@ def test_dialogs_do_not_restyle_each_other(snap_compare):
         await app.push_screen(connections)
         await app.push_screen(HostForm([]))
         app.pop_screen()
-        # The footer under the dialogs fills in after the screen is back on top; under
-        # load that came after the picture, so wait for its keys first.
-        await wait_for(lambda: bool(connections.query("FooterKey")), pilot)
+        # Its footer, under the dialogs in the picture, fills in only while it is on top.
+        await wait_for(lambda: footer_filled(connections), pilot)
         await app.push_screen(migrate_form(app))
         await app.push_screen(ConfirmScreen("Force off web-01", "Like pulling the power cord."))
         await settled(pilot)
